@@ -1,0 +1,28 @@
+"""The render Context that every pipeline step reads and replaces its image in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyvips
+
+from transforms.model import Limits
+
+
+@dataclass
+class Context:
+    """One render in progress.
+
+    `image` is sRGB uchar (3 bands, or 4 with alpha) after loading; `initial` is the
+    original's size after EXIF rotation, what `iw`/`ih` refer to.
+    """
+
+    image: pyvips.Image
+    initial: tuple[int, int]
+    source_format: str
+    source_bytes: int
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.image.width, self.image.height)

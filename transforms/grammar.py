@@ -1,0 +1,520 @@
+"""The URL grammar: delivery paths ↔ Transformation, with one table of parameter keys.
+
+`parse_url` reads the three URL forms pixcast serves (short, `/image/<delivery>/...` and
+`/<cloud>/image/<delivery>/...`); `canonical` writes a Transformation back as a URL whose
+parameters are sorted the way the Cloudinary SDKs sort them. parse(canonical(t)) == t.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, unquote
+
+from transforms.colours import parse_colour
+from transforms.effects import parse_effect
+from transforms.errors import BadRequest
+from transforms.model import (
+    Angle,
+    AngleMode,
+    Border,
+    Colour,
+    Compass,
+    CropMode,
+    Delivery,
+    Effect,
+    Flag,
+    Focus,
+    Format,
+    Gravity,
+    Length,
+    Quality,
+    Radius,
+    Ratio,
+    Step,
+    Transformation,
+    Unit,
+)
+
+_INT = re.compile(r"^-?\d{1,7}$")
+_DECIMAL = re.compile(r"^-?\d{0,7}\.\d{1,9}$")
+_VERSION = re.compile(r"^v\d{1,12}$")
+_SIGNATURE = re.compile(r"^s--[A-Za-z0-9_-]{8,32}--$")
+_PARAM = re.compile(r"^([a-z]{1,3})_(.*)$", re.DOTALL)
+_WORD = re.compile(r"^[a-z][a-z0-9_]*$")
+
+EXTENSIONS: dict[str, Format] = {
+    "jpg": Format.JPG,
+    "jpeg": Format.JPG,
+    "jpe": Format.JPG,
+    "png": Format.PNG,
+    "webp": Format.WEBP,
+    "avif": Format.AVIF,
+    "gif": Format.GIF,
+    "tif": Format.TIFF,
+    "tiff": Format.TIFF,
+}
+
+MAX_COMPONENTS = 50
+MAX_NAMED_DEPTH = 8
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+
+def number_text(value: float) -> str:
+    """A float written the way the URL API reads it back: `0.5`, `1.0`, never `1e-06`."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text if "." in text else text + ".0"
+
+
+def _integer(text: str, name: str, low: int, high: int) -> int:
+    if not _INT.match(text) or not low <= int(text) <= high:
+        raise BadRequest(f"Invalid {name} in transformation: {text} (expected {low}-{high})")
+    return int(text)
+
+
+def _positive_float(text: str, name: str) -> float:
+    if not (_DECIMAL.match(text) or _INT.match(text)) or float(text) <= 0:
+        raise BadRequest(f"Invalid {name} in transformation: {text} (expected a positive number)")
+    return float(text)
+
+
+# --- one parser per key ------------------------------------------------------------------
+
+
+def _size(name: str) -> Callable[[str], Length]:
+    def parse(text: str) -> Length:
+        if text in ("iw", "ih"):
+            return Length(1.0, Unit.INITIAL_WIDTH if text == "iw" else Unit.INITIAL_HEIGHT)
+        if _INT.match(text) and int(text) >= 1:
+            return Length(int(text))
+        if _DECIMAL.match(text) and float(text) > 0:
+            return Length(float(text), Unit.RELATIVE)
+        raise BadRequest(
+            f"Invalid {name} in transformation: {text} "
+            "(expected positive pixels, a decimal multiple such as 0.5, iw or ih)"
+        )
+
+    return parse
+
+
+def _offset(name: str) -> Callable[[str], Length]:
+    def parse(text: str) -> Length:
+        if _INT.match(text):
+            return Length(int(text))
+        if _DECIMAL.match(text):
+            return Length(float(text), Unit.RELATIVE)
+        raise BadRequest(f"Invalid {name} in transformation: {text} (expected pixels or 0.x)")
+
+    return parse
+
+
+def _ratio(text: str) -> Ratio:
+    parts = text.split(":")
+    if len(parts) == 2:
+        return Ratio(
+            _positive_float(parts[0], "aspect ratio"), _positive_float(parts[1], "aspect ratio")
+        )
+    if len(parts) == 1:
+        return Ratio(_positive_float(text, "aspect ratio"))
+    raise BadRequest(f"Invalid aspect ratio in transformation: {text} (expected 16:9 or 1.5)")
+
+
+def _crop(text: str) -> CropMode:
+    try:
+        return CropMode(text)
+    except ValueError:
+        known = ", ".join(mode.value for mode in CropMode)
+        raise BadRequest(
+            f"Invalid crop mode in transformation: {text} (expected {known})"
+        ) from None
+
+
+_FACE_FALLBACKS = {"": "north", "center": "center", "auto": "auto"}
+
+
+def _gravity(text: str) -> Gravity:
+    if text in Compass.__members__.values():
+        return Compass(text)
+    head, _, rest = text.partition(":")
+    if head in ("face", "faces") and rest in _FACE_FALLBACKS:
+        return Focus(head, text, fallback=_FACE_FALLBACKS[rest])
+    if head == "auto":
+        return _auto_gravity(text, rest)
+    labels = tuple(text.split(":"))
+    if all(_WORD.match(label) for label in labels):
+        return Focus("objects", text, labels=labels)
+    raise BadRequest(
+        f"Invalid gravity in transformation: {text} "
+        "(expected a compass point such as north_east, face, faces, auto or an object name)"
+    )
+
+
+def _auto_gravity(text: str, rest: str) -> Focus:
+    algorithm = ""
+    parts = [p for p in rest.split(":") if p] if rest else []
+    if parts and parts[0] in ("subject", "classic"):
+        algorithm = parts.pop(0)
+    if not all(_WORD.match(p) for p in parts):
+        raise BadRequest(f"Invalid gravity in transformation: {text} (expected auto[:<object>])")
+    avoid = tuple(p.removesuffix("_avoid") for p in parts if p.endswith("_avoid"))
+    labels = tuple(p for p in parts if not p.endswith("_avoid"))
+    return Focus("auto", text, labels=labels, avoid=avoid, algorithm=algorithm)
+
+
+def _zoom(text: str) -> float:
+    value = _positive_float(text, "zoom")
+    if value > 100:
+        raise BadRequest(f"Invalid zoom in transformation: {text} (expected at most 100)")
+    return value
+
+
+def _dpr(text: str) -> float:
+    if text == "auto":
+        raise BadRequest("Invalid dpr in transformation: auto (pixcast needs a number such as 2.0)")
+    return _positive_float(text, "dpr")
+
+
+def _angles(text: str) -> tuple[Angle, ...]:
+    return tuple(_angle(part) for part in text.split("."))
+
+
+def _angle(text: str) -> Angle:
+    if text in AngleMode.__members__.values():
+        return AngleMode(text)
+    if _INT.match(text):
+        return int(text) % 360
+    raise BadRequest(
+        f"Invalid angle in transformation: {text} (expected whole degrees, hflip, vflip or ignore)"
+    )
+
+
+def _radius(text: str) -> Radius:
+    if text == "max":
+        return Radius(maximum=True)
+    parts = text.split(":")
+    if len(parts) > 4:
+        raise BadRequest(f"Invalid radius in transformation: {text} (expected 1 to 4 values)")
+    return Radius(tuple(_integer(p, "radius", 0, 100000) for p in parts))
+
+
+def _background(text: str) -> Colour:
+    return parse_colour(text, "background")
+
+
+def _colour(text: str) -> Colour:
+    return parse_colour(text, "color")
+
+
+_BORDER = re.compile(r"^(\d{1,4})px_solid_(.+)$")
+
+
+def _border(text: str) -> Border:
+    match = _BORDER.match(text)
+    if not match:
+        raise BadRequest(
+            f"Invalid border in transformation: {text} (expected <width>px_solid_<color>)"
+        )
+    return Border(int(match.group(1)), parse_colour(match.group(2), "border"))
+
+
+def _opacity(text: str) -> int:
+    return _integer(text, "opacity", 0, 100)
+
+
+_AUTO_QUALITY = ("best", "good", "eco", "low")
+
+
+def _quality(text: str) -> Quality:
+    head, _, rest = text.partition(":")
+    if head == "auto":
+        level = rest or "good"
+        if level not in _AUTO_QUALITY:
+            raise BadRequest(
+                f"Invalid quality in transformation: {text} (expected q_auto:best|good|eco|low)"
+            )
+        return Quality(auto=level)
+    if rest not in ("", "420", "444"):
+        raise BadRequest(f"Invalid quality in transformation: {text} (expected 1-100[:420|:444])")
+    return Quality(level=_integer(head, "quality", 1, 100), chroma=int(rest) if rest else None)
+
+
+def _format(text: str) -> Format:
+    if text == Format.AUTO.value:
+        return Format.AUTO
+    if text in EXTENSIONS:
+        return EXTENSIONS[text]
+    known = "jpg, png, webp, avif, gif, tiff, auto"
+    raise BadRequest(f"Invalid format in transformation: {text} (expected {known})")
+
+
+FLAGS_WITH_ARGUMENT: dict[str, tuple[str, ...] | None] = {
+    "progressive": ("semi", "steep", "none"),
+    "attachment": None,
+}
+FLAGS = (
+    "progressive",
+    "attachment",
+    "strip_profile",
+    "keep_iptc",
+    "immutable_cache",
+    "lossy",
+    "getinfo",
+    "ignore_aspect_ratio",
+)
+_ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9_\-! ]{1,100}$")
+
+
+def _flags(text: str) -> tuple[Flag, ...]:
+    return tuple(sorted({_flag(part) for part in text.split(".")}, key=lambda f: f.name))
+
+
+def _flag(text: str) -> Flag:
+    name, _, argument = text.partition(":")
+    if name not in FLAGS:
+        raise BadRequest(
+            f"Invalid flag in transformation: {name} (known flags: {', '.join(FLAGS)})"
+        )
+    if not argument:
+        return Flag(name)
+    allowed = FLAGS_WITH_ARGUMENT.get(name, ())
+    if name == "attachment" and _ATTACHMENT_NAME.match(argument):
+        return Flag(name, argument)
+    if allowed and argument in allowed:
+        return Flag(name, argument)
+    raise BadRequest(f"Invalid value for flag {name} in transformation: {argument}")
+
+
+# key → (Step field, parser). The one place where short URL keys meet long names.
+KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "c": ("crop", _crop),
+    "g": ("gravity", _gravity),
+    "w": ("width", _size("width")),
+    "h": ("height", _size("height")),
+    "ar": ("aspect_ratio", _ratio),
+    "x": ("x", _offset("x")),
+    "y": ("y", _offset("y")),
+    "z": ("zoom", _zoom),
+    "dpr": ("dpr", _dpr),
+    "a": ("angles", _angles),
+    "r": ("radius", _radius),
+    "b": ("background", _background),
+    "bo": ("border", _border),
+    "o": ("opacity", _opacity),
+    "co": ("colour", _colour),
+    "e": ("effect", parse_effect),
+    "q": ("quality", _quality),
+    "f": ("format", _format),
+    "fl": ("flags", _flags),
+}
+FIELD_KEYS = {field_name: key for key, (field_name, _) in KEYS.items()}
+_COMPONENT_KEYS = {*KEYS, "t"}
+
+
+# --- components --------------------------------------------------------------------------
+
+
+def _split_params(component: str) -> list[tuple[str, str]]:
+    params = []
+    for part in component.split(","):
+        match = _PARAM.match(part)
+        if not match:
+            raise BadRequest(f"Invalid transformation parameter: {unquote(part)}")
+        params.append((match.group(1), match.group(2)))
+    return params
+
+
+def looks_like_component(segment: str) -> bool:
+    """A path segment is a transformation when every part is key_value and a key is known."""
+    parts = segment.split(",")
+    if not all(_PARAM.match(p) for p in parts):
+        return False
+    keys = {match.group(1) for match in map(_PARAM.match, parts) if match}
+    return bool(keys & _COMPONENT_KEYS)
+
+
+def parse_component(component: str, named: Mapping[str, str], depth: int = 0) -> list[Step]:
+    """One `/`-separated component → Steps (several when it names transformations)."""
+    values: dict[str, Any] = {}
+    expanded: list[Step] = []
+    for key, raw in _split_params(component):
+        text = unquote(raw)
+        if key == "t":
+            expanded += _expand_named(text, named, depth)
+        elif key in KEYS:
+            values[KEYS[key][0]] = KEYS[key][1](text)
+        else:
+            raise BadRequest(f"Invalid transformation parameter: {key}_{text}")
+    if values or not expanded:
+        expanded.append(Step(**values))
+    return expanded
+
+
+def _expand_named(names: str, named: Mapping[str, str], depth: int) -> list[Step]:
+    if depth >= MAX_NAMED_DEPTH:
+        raise BadRequest(f"Named transformations nest too deeply at: {names}")
+    steps: list[Step] = []
+    for name in names.split("."):
+        if name not in named:
+            raise BadRequest(f"Invalid named transformation: {name} (not defined in the config)")
+        for component in named[name].strip("/").split("/"):
+            steps += parse_component(component, named, depth + 1)
+    return steps
+
+
+def parse_steps(text: str, named: Mapping[str, str] | None = None) -> tuple[Step, ...]:
+    """A transformation string (`c_fill,w_300/e_sepia`) → Steps."""
+    steps: list[Step] = []
+    for component in text.strip("/").split("/") if text.strip("/") else []:
+        steps += parse_component(component, named or {})
+    return tuple(steps)
+
+
+# --- whole URLs --------------------------------------------------------------------------
+
+
+def _split_prefix(segments: list[str]) -> tuple[str | None, str, list[str]]:
+    deliveries = {d.value for d in Delivery}
+    if len(segments) > 2 and segments[0] == "image":
+        return None, _delivery(segments[1], deliveries), segments[2:]
+    if len(segments) > 3 and segments[1] == "image" and not looks_like_component(segments[0]):
+        return segments[0], _delivery(segments[2], deliveries), segments[3:]
+    return None, Delivery.UPLOAD.value, segments
+
+
+def _delivery(text: str, deliveries: set[str]) -> str:
+    if text not in deliveries:
+        raise BadRequest(
+            f"Invalid delivery type: {text} (expected {', '.join(sorted(deliveries))})"
+        )
+    return text
+
+
+def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transformation:
+    """A percent-encoded request path → Transformation. Raises BadRequest."""
+    segments = raw_path.strip("/").split("/")
+    if any(s == "" for s in segments):
+        raise BadRequest(
+            "Invalid URL: empty path component (expected /<transformations>/<public_id>)"
+        )
+    cloud, delivery, rest = _split_prefix(segments)
+    signature = rest.pop(0)[3:-2] if rest and _SIGNATURE.match(rest[0]) and len(rest) > 1 else None
+    signed_part = "/".join(rest)
+    steps, version, rest = _take_components(rest, named or {}, delivery)
+    if not rest:
+        raise BadRequest("Invalid URL: missing public id after the transformations")
+    public_id, extension = _public_id(rest, delivery)
+    return Transformation(
+        steps, public_id, extension, Delivery(delivery), version, cloud, signature, signed_part
+    )
+
+
+def _take_components(
+    rest: list[str], named: Mapping[str, str], delivery: str
+) -> tuple[tuple[Step, ...], int | None, list[str]]:
+    steps: list[Step] = []
+    count = 0
+    while len(rest) > 1:
+        if _VERSION.match(rest[0]):
+            return tuple(steps), int(rest[0][1:]), rest[1:]
+        if not looks_like_component(rest[0]):
+            break
+        count += 1
+        if count > MAX_COMPONENTS:
+            raise BadRequest(f"Too many chained transformations (at most {MAX_COMPONENTS})")
+        steps += parse_component(rest.pop(0), named)
+    return tuple(steps), None, rest
+
+
+def _public_id(rest: list[str], delivery: str) -> tuple[str, Format | None]:
+    decoded = unquote("/".join(rest))
+    if delivery == Delivery.FETCH.value:
+        return decoded, None
+    stem, dot, suffix = decoded.rpartition(".")
+    if dot and stem and "/" not in suffix and suffix.lower() in EXTENSIONS:
+        return stem, EXTENSIONS[suffix.lower()]
+    return decoded, None
+
+
+# --- canonical form ----------------------------------------------------------------------
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, Length):
+        return _length_text(value)
+    if isinstance(value, Ratio):
+        ratio = number_text(value.numerator)
+        return ratio if value.denominator == 1.0 else f"{ratio}:{number_text(value.denominator)}"
+    if isinstance(value, Focus | Colour):
+        return value.text
+    if isinstance(value, Border):
+        return f"{value.width}px_solid_{value.colour.text}"
+    if isinstance(value, Radius):
+        return "max" if value.maximum else ":".join(str(c) for c in value.corners)
+    if isinstance(value, Quality):
+        return _quality_text(value)
+    if isinstance(value, Effect):
+        return ":".join((value.name, *value.arguments))
+    if isinstance(value, tuple):
+        return ".".join(_item_text(item) for item in value)
+    if isinstance(value, float):
+        return number_text(value)
+    return str(value)
+
+
+def _item_text(item: object) -> str:
+    if isinstance(item, Flag):
+        return item.name if item.argument is None else f"{item.name}:{item.argument}"
+    return _value_text(item)
+
+
+def _length_text(length: Length) -> str:
+    if length.unit is Unit.PIXELS:
+        return str(int(length.value))
+    if length.unit is Unit.RELATIVE:
+        return number_text(length.value)
+    return length.unit.value
+
+
+def _quality_text(quality: Quality) -> str:
+    if quality.auto is not None:
+        return f"auto:{quality.auto}"
+    return f"{quality.level}" + (f":{quality.chroma}" if quality.chroma else "")
+
+
+def _escape(text: str) -> str:
+    return quote(text, safe="!$&'()*+;=:@._~-")
+
+
+def step_text(step: Step) -> str:
+    """One Step as a URL component with its parameters sorted by key."""
+    params = []
+    for item in fields(step):
+        value = getattr(step, item.name)
+        if value is None or value == ():
+            continue
+        params.append(f"{FIELD_KEYS[item.name]}_{_escape(_value_text(value))}")
+    return ",".join(sorted(params))
+
+
+def canonical_steps(steps: tuple[Step, ...]) -> str:
+    return "/".join(step_text(step) or "" for step in steps)
+
+
+def canonical(t: Transformation) -> str:
+    """The canonical URL of a Transformation: `/image/<delivery>/<steps>/v<n>/<id>.<ext>`."""
+    parts = ["", "image", t.delivery.value]
+    parts += [step_text(step) for step in t.steps]
+    if t.version is not None:
+        parts.append(f"v{t.version}")
+    public_id = t.public_id if t.delivery is Delivery.FETCH else quote(t.public_id, safe="/")
+    suffix = f".{t.extension.value}" if t.extension else ""
+    return "/".join(parts) + "/" + public_id + suffix
+
+
+def with_steps(t: Transformation, steps: tuple[Step, ...]) -> Transformation:
+    return replace(t, steps=steps)

@@ -1,0 +1,96 @@
+"""Load: read the header cheaply, check limits, decode with shrink-on-load, make sRGB."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import pyvips
+
+from transforms.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from transforms.formats import sniff
+from transforms.model import Limits
+
+# EXIF orientations 5-8 swap width and height.
+_TRANSPOSED = {5, 6, 7, 8}
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the original's header says, read without decoding pixels."""
+
+    format: str
+    width: int
+    height: int
+    orientation: int
+    pages: int
+
+    def upright(self, ignore_orientation: bool) -> tuple[int, int]:
+        if self.orientation in _TRANSPOSED and not ignore_orientation:
+            return (self.height, self.width)
+        return (self.width, self.height)
+
+
+def read_header(source: bytes, limits: Limits) -> Header:
+    """Sniff and open the original lazily; refuse non-images and oversized ones (413)."""
+    fmt = sniff(source)
+    if fmt is None:
+        raise UnsupportedMediaType("The original is not an image pixcast can read")
+    try:
+        image = pyvips.Image.new_from_buffer(source, "")
+    except pyvips.Error:
+        raise Unprocessable(f"The original {fmt} image could not be decoded") from None
+    header = Header(fmt, image.width, image.height, _int_field(image, "orientation", 1),
+                    _int_field(image, "n-pages", 1))  # fmt: skip
+    _check_pixels(header, limits)
+    return header
+
+
+def _int_field(image: pyvips.Image, name: str, default: int) -> int:
+    return int(image.get(name)) if image.get_typeof(name) else default
+
+
+def _check_pixels(header: Header, limits: Limits) -> None:
+    pixels = header.width * header.height * max(1, header.pages)
+    if pixels > limits.max_source_pixels:
+        raise PayloadTooLarge(
+            f"The original has {pixels / 1e6:.1f} megapixels "
+            f"(the limit is {limits.max_source_pixels / 1e6:.1f})"
+        )
+
+
+def shrink_factor(header: Header, reduction: float) -> int:
+    """The loader's shrink: the largest power of two no bigger than the reduction.
+
+    JPEG decodes at 1/2, 1/4 or 1/8 in the DCT; WebP scales while decoding. Leaving no
+    margin (unlike libvips' thumbnail, which keeps 2x) is what makes pixcast's big
+    downscales fast; the final resize still filters with lanczos3.
+    """
+    if header.format not in ("jpg", "webp"):
+        return 1
+    return next((n for n in (8, 4, 2) if reduction >= n), 1)
+
+
+def load(source: bytes, header: Header, shrink: int, ignore_orientation: bool) -> pyvips.Image:
+    """Decode (shrunk by `shrink`), apply EXIF orientation, convert to sRGB uchar."""
+    options: dict[str, object] = {}
+    if shrink > 1:
+        options = {"shrink": shrink} if header.format == "jpg" else {"scale": 1 / shrink}
+    image = pyvips.Image.new_from_buffer(source, "", **options)
+    if not ignore_orientation:
+        image = image.autorot()
+    return to_srgb(image)
+
+
+def to_srgb(image: pyvips.Image) -> pyvips.Image:
+    """Embedded profiles (and CMYK) become sRGB pixels; 16-bit becomes 8-bit."""
+    cmyk = image.interpretation == "cmyk"
+    if cmyk or image.get_typeof("icc-profile-data"):
+        # A broken profile falls back to the plain colourspace conversion below.
+        with contextlib.suppress(pyvips.Error):
+            image = image.icc_transform(
+                "srgb", embedded=True, input_profile="cmyk" if cmyk else "srgb"
+            )
+    if image.interpretation != "srgb" or image.format != "uchar":
+        image = image.colourspace("srgb")
+    return image if image.format == "uchar" else image.cast("uchar")
