@@ -37,9 +37,17 @@ def sniff(data: bytes) -> str | None:
         return "webp"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
-    if head[4:8] == b"ftyp":
-        return _HEIF_BRANDS.get(head[8:12])
+    if data[4:8] == b"ftyp":
+        return _heif_kind(data)
     return None
+
+
+def _heif_kind(data: bytes) -> str | None:
+    """AVIF or HEIC from the major brand, else from the compatible brands (avif wins)."""
+    size = int.from_bytes(data[:4], "big")
+    brands = [data[8:12]] + [data[i : i + 4] for i in range(16, min(size, 64), 4)]
+    kinds = {_HEIF_BRANDS[b] for b in brands if b in _HEIF_BRANDS}
+    return "avif" if "avif" in kinds else next(iter(kinds), None)
 
 
 def media_type(fmt: str) -> str:

@@ -96,7 +96,10 @@ def _complete(
     if ignore and ratio is None:
         return (width or source[0], height or source[1])
     ratio = ratio or source[0] / source[1]
-    return (width, width / ratio) if width is not None else (height * ratio, height)  # type: ignore[operator]
+    if width is not None:
+        return (width, width / ratio)
+    assert height is not None
+    return (height * ratio, height)
 
 
 def _largest_inside(source: Size, ratio: float) -> Size:

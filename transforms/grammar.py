@@ -329,11 +329,8 @@ def _split_params(component: str) -> list[tuple[str, str]]:
 
 
 def looks_like_component(segment: str) -> bool:
-    """A path segment is a transformation when every part is key_value and a key is known."""
-    parts = segment.split(",")
-    if not all(_PARAM.match(p) for p in parts):
-        return False
-    keys = {match.group(1) for match in map(_PARAM.match, parts) if match}
+    """A path segment is a transformation when one of its parts has a known key."""
+    keys = {match.group(1) for match in map(_PARAM.match, segment.split(",")) if match}
     return bool(keys & _COMPONENT_KEYS)
 
 
@@ -405,12 +402,18 @@ def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transfor
     signature = rest.pop(0)[3:-2] if rest and _SIGNATURE.match(rest[0]) and len(rest) > 1 else None
     signed_part = "/".join(rest)
     steps, version, rest = _take_components(rest, named or {}, delivery)
-    if not rest:
+    if not rest or _is_bare_component(rest):
         raise BadRequest("Invalid URL: missing public id after the transformations")
     public_id, extension = _public_id(rest, delivery)
     return Transformation(
         steps, public_id, extension, Delivery(delivery), version, cloud, signature, signed_part
     )
+
+
+def _is_bare_component(rest: list[str]) -> bool:
+    last = rest[-1]
+    suffix = last.rpartition(".")[2].lower()
+    return len(rest) == 1 and looks_like_component(last) and suffix not in EXTENSIONS
 
 
 def _take_components(

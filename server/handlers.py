@@ -1,0 +1,175 @@
+"""The delivery flow of one request: parse → locate → cache → render → respond.
+
+Parsing and limits come before any I/O; the original is only read on a cache miss; the
+render runs in the bounded pool, once per cache key however many clients ask at once.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote_from_bytes
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from server import responses
+from server.cache import result_key
+from server.concurrency import run_io
+from server.errors import guarded
+from server.origins import Original, SourceIdentity
+from server.security import check_request
+from server.state import AppState, Services
+from server.timing import Timings
+from transforms import formats
+from transforms.errors import UnsupportedMediaType
+from transforms.grammar import parse_url
+from transforms.model import Rendered, Transformation
+
+# Printable ASCII passes through as the client sent it; spaces and raw non-ASCII bytes
+# (some clients send UTF-8 unescaped) become %XX so the grammar decodes them as UTF-8.
+_PATH_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
+
+
+async def health(request: Request[AppState]) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def no_favicon(request: Request[AppState]) -> Response:
+    """Browsers ask for it on every visit: answer 404 without an error log or X-Cld-Error."""
+    return Response(status_code=404, headers={"cache-control": "public, max-age=86400"})
+
+
+@guarded
+async def deliver(request: Request[AppState]) -> Response:
+    services = request.state["services"]
+    timings = Timings()
+    t = parse_url(request_path(request), services.settings.named_transformations)
+    check_request(t, services.settings)
+    with timings.measure("origin"):
+        source = await run_io(services.origins.locate, t.public_id)
+        original = await run_io(services.origins.read, source) if not t.steps else None
+    if original is not None:
+        found = require_image(original, t.public_id)
+        if t.extension is None or t.extension.value == found:
+            return original_response(request, services, t, original, found, timings)
+    rendered, identity, x_cache = await variant(request, services, t, source, original, timings)
+    return variant_response(request, services, t, rendered, identity, x_cache, timings)
+
+
+def request_path(request: Request[AppState]) -> str:
+    """The percent-encoded path as the client sent it (the grammar decodes it once)."""
+    raw = request.scope.get("raw_path") or request.scope["path"].encode("utf-8")
+    return quote_from_bytes(raw, safe=_PATH_SAFE)
+
+
+def require_image(original: Original, public_id: str) -> str:
+    """The original's format from its magic bytes (its file name may say otherwise)."""
+    found = formats.sniff(original.data)
+    if found is None:
+        raise UnsupportedMediaType(f"Unsupported image format: {public_id} is not an image")
+    return found
+
+
+async def variant(
+    request: Request[AppState],
+    services: Services,
+    t: Transformation,
+    source: SourceIdentity,
+    original: Original | None,
+    timings: Timings,
+) -> tuple[Rendered, SourceIdentity, str]:
+    """The rendered variant from the cache, else rendered now; with X-Cache HIT or MISS."""
+    accept = request.headers.get("accept")
+    key = result_key(t, source, accept)
+    with timings.measure("cache"):
+        cached = await run_io(services.cache.get, key)
+    if cached is not None:
+        return cached, source, "HIT"
+
+    async def render() -> tuple[Rendered, SourceIdentity]:
+        return await render_and_store(services, t, source, original, accept, timings)
+
+    (rendered, identity), _shared = await services.flights.run(key, render)
+    return rendered, identity, "MISS"
+
+
+async def render_and_store(
+    services: Services,
+    t: Transformation,
+    source: SourceIdentity,
+    original: Original | None,
+    accept: str | None,
+    timings: Timings,
+) -> tuple[Rendered, SourceIdentity]:
+    if original is None:
+        with timings.measure("origin"):
+            original = await run_io(services.origins.read, source)
+    with timings.measure("render"):
+        rendered = await services.pool.run(
+            services.render, t, original.data, accept, services.limits
+        )
+    # Key by the version actually read: if the file changed since locate(), the entry
+    # belongs to the new version, never to the old one.
+    key = result_key(t, original.identity, accept)
+    with timings.measure("cache"):
+        await run_io(services.cache.put, key, rendered)
+    return rendered, original.identity
+
+
+def original_response(
+    request: Request[AppState],
+    services: Services,
+    t: Transformation,
+    original: Original,
+    found: str,
+    timings: Timings,
+) -> Response:
+    """No steps and no format change: the original's bytes, as they are, never cached."""
+    headers = {
+        "content-type": formats.media_type(found),
+        "cache-control": responses.cache_control(t, services.settings.cache_control_max_age),
+        "x-cache": "PASS",
+    }
+    return finish(request, original.data, original.identity, headers, timings)
+
+
+def variant_response(
+    request: Request[AppState],
+    services: Services,
+    t: Transformation,
+    rendered: Rendered,
+    identity: SourceIdentity,
+    x_cache: str,
+    timings: Timings,
+) -> Response:
+    headers = {
+        "content-type": rendered.media_type,
+        "cache-control": responses.cache_control(t, services.settings.cache_control_max_age),
+        "x-cache": x_cache,
+    }
+    if rendered.negotiated:
+        headers["vary"] = "Accept"
+    download = t.flag("attachment")
+    if download is not None:
+        name = download.argument or t.public_id.rsplit("/", 1)[-1]
+        headers["content-disposition"] = responses.attachment(name, rendered.format)
+    return finish(request, rendered.data, identity, headers, timings)
+
+
+def finish(
+    request: Request[AppState],
+    body: bytes,
+    identity: SourceIdentity,
+    headers: dict[str, str],
+    timings: Timings,
+) -> Response:
+    """Add validators and timings, then answer 304, HEAD or the full body."""
+    etag = responses.entity_tag(body)
+    headers |= {
+        "etag": etag,
+        "last-modified": responses.http_date(identity.mtime),
+        "x-content-type-options": "nosniff",
+        "server-timing": timings.header(),
+    }
+    if responses.is_not_modified(request.headers, etag, identity.mtime):
+        return responses.not_modified(headers)
+    return responses.send(request.method, 200, body, headers)

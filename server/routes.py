@@ -1,0 +1,16 @@
+"""The URL map: health and favicon first, then every other path is a delivery URL."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from server.handlers import deliver, health, no_favicon
+
+
+def routes() -> list[BaseRoute]:
+    # GET routes answer HEAD too (Starlette adds it); other methods get 405.
+    return [
+        Route("/healthz", health, methods=["GET"]),
+        Route("/favicon.ico", no_favicon, methods=["GET"]),
+        Route("/{path:path}", deliver, methods=["GET"]),
+    ]

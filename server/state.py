@@ -1,0 +1,35 @@
+"""The shared resources one app instance runs with, built in the lifespan.
+
+Handlers reach them as `request.state["services"]` (typed through `AppState`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypedDict
+
+from server.cache import ResultCache
+from server.concurrency import RenderPool, SingleFlight
+from server.origins import LocalOrigin, SourceIdentity
+from server.settings import Settings
+from transforms.model import Limits, Rendered, Transformation
+
+# transforms.pipeline.render: (transformation, original bytes, Accept, limits) → Rendered.
+Renderer = Callable[[Transformation, bytes, str | None, Limits | None], Rendered]
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    origins: LocalOrigin
+    cache: ResultCache
+    pool: RenderPool
+    # One render per cache key at a time; the result carries the identity it was read as.
+    flights: SingleFlight[tuple[Rendered, SourceIdentity]]
+    render: Renderer
+    limits: Limits
+
+
+class AppState(TypedDict):
+    services: Services
