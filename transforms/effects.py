@@ -120,13 +120,17 @@ def sepia(image: pyvips.Image, values: tuple[int | None, ...]) -> pyvips.Image:
 @effect("blur", Param("strength", 1, 2000, 100))
 def blur(image: pyvips.Image, values: tuple[int | None, ...]) -> pyvips.Image:
     # Strength 100 (the default) is a gentle blur of sigma 2 px; 2000 reaches sigma 40.
-    return on_colour(image, lambda c: c.gaussblur(_level(values) / 50, min_ampl=0.05))
+    return on_colour(
+        image, lambda c: c.gaussblur(_level(values) / 50, min_ampl=0.05, precision="approximate")
+    )
 
 
 @effect("sharpen", Param("strength", 1, 2000, 100))
 def sharpen(image: pyvips.Image, values: tuple[int | None, ...]) -> pyvips.Image:
     slope = _level(values) / 50
-    return on_colour(image, lambda c: c.sharpen(sigma=1.0, m2=slope).colourspace("srgb"))
+    return on_colour(
+        image, lambda c: c.sharpen(sigma=1.0, m1=slope / 2, m2=slope).colourspace("srgb")
+    )
 
 
 @effect("brightness", Param("level", -99, 100, 80))

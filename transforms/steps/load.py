@@ -55,7 +55,7 @@ def _check_pixels(header: Header, limits: Limits) -> None:
     if pixels > limits.max_source_pixels:
         raise PayloadTooLarge(
             f"The original has {pixels / 1e6:.1f} megapixels "
-            f"(the limit is {limits.max_source_pixels / 1e6:.1f})"
+            f"(the limit is {limits.max_source_pixels / 1e6:g})"
         )
 
 
@@ -76,8 +76,13 @@ def load(source: bytes, header: Header, shrink: int, ignore_orientation: bool) -
     options: dict[str, object] = {}
     if shrink > 1:
         options = {"shrink": shrink} if header.format == "jpg" else {"scale": 1 / shrink}
-    image = pyvips.Image.new_from_buffer(source, "", **options)
-    if not ignore_orientation:
+    # A truncated file fails here instead of rendering (and caching) a grey lower half.
+    image = pyvips.Image.new_from_buffer(source, "", fail_on="truncated", **options)
+    if ignore_orientation:
+        # The pixels stay as stored, so a kept EXIF tag must not rotate them in viewers.
+        image = image.copy()
+        image.remove("orientation")
+    else:
         image = image.autorot()
     return to_srgb(image)
 
