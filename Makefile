@@ -8,15 +8,18 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup models run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,faces,objects,objects-torch]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP)
+models: $(STAMP)
+	$(BIN)/python scripts/fetch_models.py --dest models
+
+setup: $(STAMP) models
 
 run: setup
 	$(BIN)/pixcast serve --host $(HOST) --port $(PORT) \

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -36,8 +36,13 @@ SOURCE = ROOT / "bench" / ".work" / "source-4000x3000.jpg"
 @dataclass(frozen=True)
 class Operation:
     name: str
-    url: str  # path after the version component
+    transformation: str
     floor: Callable[[bytes], bytes]
+    public_id: str = "bench.jpg"
+
+    def url(self, version: int) -> str:
+        """A distinct version gives a distinct cache key for exactly the same work."""
+        return f"/{self.transformation}/v{version}/{self.public_id}"
 
 
 def _floor_width300(data: bytes) -> bytes:
@@ -54,9 +59,9 @@ def _floor_webp800(data: bytes) -> bytes:
 
 
 OPERATIONS = [
-    Operation("width300", "w_300/bench.jpg", _floor_width300),
-    Operation("fill300", "c_fill,w_300,h_300/bench.jpg", _floor_fill300),
-    Operation("webp800", "w_800/bench.webp", _floor_webp800),
+    Operation("width300", "w_300", _floor_width300),
+    Operation("fill300", "c_fill,w_300,h_300", _floor_fill300),
+    Operation("webp800", "w_800", _floor_webp800, "bench.webp"),
 ]
 
 
@@ -69,6 +74,7 @@ class Result:
     errors: int
 
     latencies_ms: list[float]
+    statuses: dict[int, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -81,6 +87,7 @@ class Result:
             "mode": self.mode,
             "requests": self.requests,
             "errors": self.errors,
+            "error_statuses": self.statuses,
             "requests_per_s": round(self.rate, 1),
             "p50_ms": round(statistics.median(ordered), 2),
             "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
@@ -120,7 +127,9 @@ async def _client(
         response = await client.get(base + paths())
         result.latencies_ms.append((time.perf_counter() - started) * 1000)
         result.requests += 1
-        result.errors += response.status_code != 200
+        if response.status_code != 200:
+            result.errors += 1
+            result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
 
 
 async def load(
@@ -137,10 +146,8 @@ async def load(
 def http_runs(base: str, operation: Operation, clients: int, seconds: float) -> list[Result]:
     counter = iter(range(10**9))
     fresh = Result(operation.name, "uncached", 0, 0.0, 0, [])
-    asyncio.run(
-        load(base, lambda: f"/v{next(counter) + 1}/{operation.url}", clients, seconds, fresh)
-    )
-    warm_url = f"/v999999999/{operation.url}"
+    asyncio.run(load(base, lambda: operation.url(next(counter) + 1), clients, seconds, fresh))
+    warm_url = operation.url(999_999_999)
     httpx.get(base + warm_url, timeout=60)
     warm = Result(operation.name, "cached", 0, 0.0, 0, [])
     asyncio.run(load(base, lambda: warm_url, clients, seconds, warm))

@@ -194,6 +194,7 @@ def _mfit(request: Request, source: Size) -> Plan:
 
 
 def _fill(request: Request, source: Size) -> Plan:
+    """Cover the output, crop the rest at the gravity (or around the focus centre)."""
     size = whole((request.width, request.height))
     scale = max(size[0] / source[0], size[1] / source[1])
     inner = (min(size[0] / scale, source[0]), min(size[1] / scale, source[1]))
@@ -249,6 +250,109 @@ def _snap(box: Box, size: tuple[int, int]) -> Box:
     return Box(float(math.floor(box.left)), float(math.floor(box.top)), *map(float, size))
 
 
+# --- crops around a focus (faces, objects, saliency) --------------------------------------
+
+
+def _window(focus: Box, ratio: float) -> Size:
+    """The smallest box of aspect `ratio` that holds the focus box."""
+    width = max(focus.width, focus.height * ratio)
+    return (width, width / ratio)
+
+
+def _fit_inside(size: Size, source: Size) -> Size:
+    shrink = min(1.0, source[0] / size[0], source[1] / size[1])
+    return (size[0] * shrink, size[1] * shrink)
+
+
+def _thumb_window(request: Request, focus: Box) -> Size:
+    # Never smaller than the output, so a small face is not upscaled into a blur.
+    window = _window(focus, request.width / request.height)
+    return (max(window[0], request.width), max(window[1], request.height))
+
+
+def _centred(request: Request, focus: Box) -> Request:
+    return Request(request.mode, request.width, request.height, request.compass,
+                   request.x, request.y, focus.center, focus, request.zoom)  # fmt: skip
+
+
+def _window_plan(request: Request, source: Size, window: Size) -> Plan:
+    assert request.focus is not None
+    size = whole((request.width, request.height))
+    inner = _fit_inside(window, source)
+    box = place(inner, source, _centred(request, request.focus), use_offsets=False)
+    return Plan(box, size, size)
+
+
+def _thumb(request: Request, source: Size) -> Plan:
+    """The focus (with its margin) fills the output; the window keeps the output's ratio."""
+    if request.focus is None:
+        return _fill(request, source)
+    return _window_plan(request, source, _thumb_window(request, request.focus))
+
+
+def _auto_window(request: Request, source: Size) -> Size:
+    # Between a thumbnail and a fill: the geometric mean of the two windows.
+    assert request.focus is not None
+    thumb = _thumb_window(request, request.focus)
+    fill = _largest_inside(source, request.width / request.height)
+    return (math.sqrt(thumb[0] * fill[0]), math.sqrt(thumb[1] * fill[1]))
+
+
+def _auto(request: Request, source: Size) -> Plan:
+    if request.focus is None:
+        return _fill(request, source)
+    return _window_plan(request, source, _auto_window(request, source))
+
+
+def _holds(outer: Box, inner: Box) -> bool:
+    slack = 0.5
+    return (
+        outer.left - slack <= inner.left
+        and outer.top - slack <= inner.top
+        and inner.left + inner.width <= outer.left + outer.width + slack
+        and inner.top + inner.height <= outer.top + outer.height + slack
+    )
+
+
+def _fill_pad(request: Request, source: Size) -> Plan:
+    """Fill; but when that would cut the focus, show all of it and pad the rest."""
+    focus = request.focus
+    filled = _fill(request if focus is None else _centred(request, focus), source)
+    if focus is None or _holds(filled.box, focus):
+        return filled
+    return _padded_window(request, source, _window(focus, request.width / request.height))
+
+
+def _auto_pad(request: Request, source: Size) -> Plan:
+    if request.focus is None:
+        return _fill(request, source)
+    window = _auto_window(request, source)
+    if window[0] <= source[0] and window[1] <= source[1]:
+        return _window_plan(request, source, window)
+    return _padded_window(request, source, window)
+
+
+def _axis(center: float, length: float, limit: float) -> float:
+    """Start of a window on one axis: clamped inside when it fits, else the source centred."""
+    if length <= limit:
+        return min(max(center - length / 2, 0.0), limit - length)
+    return (limit - length) / 2
+
+
+def _padded_window(request: Request, source: Size, window: Size) -> Plan:
+    assert request.focus is not None
+    canvas = whole((request.width, request.height))
+    center = request.focus.center
+    left, top = _axis(center[0], window[0], source[0]), _axis(center[1], window[1], source[1])
+    box_left, box_top = max(left, 0.0), max(top, 0.0)
+    box = Box(box_left, box_top, min(left + window[0], source[0]) - box_left,
+              min(top + window[1], source[1]) - box_top)  # fmt: skip
+    scale = canvas[0] / window[0]
+    size = whole((box.width * scale, box.height * scale))
+    offset = (round((box_left - left) * scale), round((box_top - top) * scale))
+    return Plan(box, size, canvas, offset)
+
+
 _MODES = {
     CropMode.SCALE: _scale,
     CropMode.FIT: _fit,
@@ -260,6 +364,8 @@ _MODES = {
     CropMode.LPAD: _lpad,
     CropMode.MPAD: _mpad,
     CropMode.CROP: _crop,
-    CropMode.THUMB: _fill,
-    CropMode.AUTO: _fill,
+    CropMode.THUMB: _thumb,
+    CropMode.AUTO: _auto,
+    CropMode.FILL_PAD: _fill_pad,
+    CropMode.AUTO_PAD: _auto_pad,
 }

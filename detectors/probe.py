@@ -1,0 +1,78 @@
+"""The probe: the small upright sRGB 8-bit RGB copy of a source that every detector reads,
+made once per source with shrink-on-load so detection never touches the full image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyvips
+
+PROBE_SIZE = 640
+"""Long side of the probe in pixels; smaller sources are not enlarged."""
+
+WHITE = [255.0, 255.0, 255.0]
+
+
+@dataclass(frozen=True, eq=False)
+class Probe:
+    """`image` and `pixels` hold the same picture: upright (EXIF orientation applied), sRGB,
+    8-bit, 3 bands, alpha flattened on white. `pixels` is (height, width, 3) uint8 RGB."""
+
+    image: pyvips.Image
+    pixels: npt.NDArray[np.uint8]
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+def probe_from_bytes(data: bytes, size: int = PROBE_SIZE) -> Probe:
+    """Probe an encoded image (any format libvips reads); JPEG and WebP shrink while they
+    decode, so a 4000x3000 photo is never decoded at full size."""
+    image = pyvips.Image.thumbnail_buffer(data, size, height=size, size="down")
+    return _finish(image)
+
+
+def probe_from_image(image: pyvips.Image, size: int = PROBE_SIZE) -> Probe:
+    """Probe an image that is already open (not yet rotated upright)."""
+    thumb = image.autorot().thumbnail_image(size, height=size, size="down")
+    return _finish(thumb)
+
+
+def _finish(image: pyvips.Image) -> Probe:
+    rgb = _three_bands(_srgb8(image))
+    # One copy into memory: detectors then read it in any order, and the numpy view shares it.
+    rgb = rgb.copy_memory()
+    return Probe(rgb, to_array(rgb))
+
+
+def _srgb8(image: pyvips.Image) -> pyvips.Image:
+    if image.interpretation != "srgb":
+        image = image.colourspace("srgb")
+    if image.hasalpha():
+        image = image.flatten(background=WHITE, max_alpha=_max_alpha(image))
+    return image.cast("uchar") if image.format != "uchar" else image
+
+
+def _max_alpha(image: pyvips.Image) -> float:
+    # 16-bit sources keep 65535 as opaque until they are cast to 8 bits.
+    return 65535.0 if image.format in ("ushort", "short") else 255.0
+
+
+def _three_bands(image: pyvips.Image) -> pyvips.Image:
+    if image.bands == 1:
+        return image.bandjoin([image, image])
+    return image.extract_band(0, n=3) if image.bands > 3 else image
+
+
+def to_array(image: pyvips.Image) -> npt.NDArray[np.uint8]:
+    """An 8-bit 3-band pyvips image as a (height, width, 3) uint8 array."""
+    return np.ndarray(
+        buffer=image.write_to_memory(), dtype=np.uint8, shape=(image.height, image.width, 3)
+    )
