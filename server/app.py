@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 
 from starlette.applications import Starlette
 
 from server.cache import ResultCache
 from server.concurrency import RenderPool, SingleFlight
+from server.detections import build_detection
 from server.origins import LocalOrigin
 from server.routes import routes
 from server.settings import Settings, SettingsError
@@ -46,10 +48,14 @@ def lifespan_for(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         services = build_services(settings)
+        detection, store = build_detection(settings)
+        services = replace(services, detection=detection)
         try:
             yield {"services": services}
         finally:
             services.cache.close()
+            detection.detectors.close()
+            store.close()
 
     return lifespan
 

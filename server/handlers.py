@@ -6,6 +6,7 @@ render runs in the bounded pool, once per cache key however many clients ask at 
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote_from_bytes
 
 from starlette.requests import Request
@@ -53,6 +54,11 @@ async def deliver(request: Request[AppState]) -> Response:
             return original_response(request, services, t, original, found, timings)
     rendered, identity, x_cache = await variant(request, services, t, source, original, timings)
     return variant_response(request, services, t, rendered, identity, x_cache, timings)
+
+
+def source_key(identity: SourceIdentity) -> str:
+    """Names the original's bytes for the detection store (identity, not a hash of bytes)."""
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:32]
 
 
 def request_path(request: Request[AppState]) -> str:
@@ -105,13 +111,15 @@ async def render_and_store(
             original = await run_io(services.origins.read, source)
     with timings.measure("render"):
         rendered = await services.pool.run(
-            services.render, t, original.data, accept, services.limits
-        )
+            services.render, t, original.data, accept, services.limits,
+            services.detection, source_key(original.identity),
+        )  # fmt: skip
     # Key by the version actually read: if the file changed since locate(), the entry
     # belongs to the new version, never to the old one.
     key = result_key(t, original.identity, accept)
-    with timings.measure("cache"):
-        await run_io(services.cache.put, key, rendered)
+    if rendered.cacheable:  # a crop degraded by a failed detector is not kept
+        with timings.measure("cache"):
+            await run_io(services.cache.put, key, rendered)
     return rendered, original.identity
 
 

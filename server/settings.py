@@ -55,6 +55,14 @@ class Settings:
     max_dpr: float = 4.0
     cache_control_max_age: int = 86400
     named_transformations: Mapping[str, str] = field(default_factory=_empty_named)
+    detectors: str = "faces,objects,saliency"
+    models_dir: Path = Path("models")
+    face_model: str = "face_detection_full_range_sparse.tflite"
+    object_model: str = "yolo11n.pt"
+    label_aliases: Mapping[str, str] = field(default_factory=_empty_named)
+    playground: bool = False
+    uploads_dir: Path = Path("var/uploads")
+    upload_max_mb: int = 20
 
     def __post_init__(self) -> None:
         _check_ranges(self)
@@ -62,6 +70,12 @@ class Settings:
         _check_names(self.named_transformations)
         # Read-only, so the frozen Settings cannot be changed through its table either.
         object.__setattr__(self, NAMED_TABLE, MappingProxyType(dict(self.named_transformations)))
+        object.__setattr__(self, "label_aliases", MappingProxyType(dict(self.label_aliases)))
+        _check_detectors(self.detectors)
+
+    @property
+    def detector_names(self) -> tuple[str, ...]:
+        return tuple(name for name in self.detectors.replace(" ", "").split(",") if name)
 
 
 def _check_ranges(s: Settings) -> None:
@@ -74,6 +88,10 @@ def _check_ranges(s: Settings) -> None:
         s.cache_control_max_age >= 0,
         f"cache_control_max_age must be 0 or more seconds, got {s.cache_control_max_age}",
     )
+    _require(
+        1 <= s.upload_max_mb <= 1024,
+        f"upload_max_mb must be between 1 and 1024, got {s.upload_max_mb}",
+    )
 
 
 def _check_paths(s: Settings) -> None:
@@ -81,6 +99,10 @@ def _check_paths(s: Settings) -> None:
     _require(
         not s.cache_dir.exists() or s.cache_dir.is_dir(),
         f"cache_dir exists and is not a directory: {s.cache_dir}",
+    )
+    _require(
+        not s.uploads_dir.exists() or s.uploads_dir.is_dir(),
+        f"uploads_dir exists and is not a directory: {s.uploads_dir}",
     )
 
 
@@ -94,6 +116,14 @@ def _check_names(table: Mapping[str, str]) -> None:
             isinstance(value, str) and bool(value.strip("/")),
             f"named transformation {name!r} must be a non-empty transformation string",
         )
+
+
+DETECTOR_NAMES = ("faces", "objects", "saliency")
+
+
+def _check_detectors(text: str) -> None:
+    unknown = [n for n in text.replace(" ", "").split(",") if n and n not in DETECTOR_NAMES]
+    _require(not unknown, f"detectors: unknown {unknown} (choose from {', '.join(DETECTOR_NAMES)})")
 
 
 def _require(condition: bool, message: str) -> None:
@@ -129,6 +159,18 @@ def _as_str(raw: object) -> str:
     raise ValueError("a string")
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _as_bool(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE + _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise ValueError("true or false (also 1/0, yes/no, on/off)")
+
+
 def _as_path(raw: object) -> Path:
     if isinstance(raw, Path):
         return raw
@@ -158,9 +200,17 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "max_dpr": _as_float,
     "cache_control_max_age": _as_int,
     NAMED_TABLE: _as_table,
+    "detectors": _as_str,
+    "models_dir": _as_path,
+    "face_model": _as_str,
+    "object_model": _as_str,
+    "label_aliases": _as_table,
+    "playground": _as_bool,
+    "uploads_dir": _as_path,
+    "upload_max_mb": _as_int,
 }
 NAMES = tuple(f.name for f in fields(Settings))
-_PATHS = ("originals", "cache_dir")
+_PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir")
 
 
 def _coerce(name: str, raw: object, source: str) -> Any:

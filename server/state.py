@@ -9,14 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
+from detectors.service import RegionService
 from server.cache import ResultCache
 from server.concurrency import RenderPool, SingleFlight
 from server.origins import LocalOrigin, SourceIdentity
 from server.settings import Settings
 from transforms.model import Limits, Rendered, Transformation
 
-# transforms.pipeline.render: (transformation, original bytes, Accept, limits) → Rendered.
-Renderer = Callable[[Transformation, bytes, str | None, Limits | None], Rendered]
+# transforms.pipeline.render: (transformation, original bytes, Accept, limits, detection,
+# source key) → Rendered.
+Renderer = Callable[
+    [Transformation, bytes, str | None, Limits | None, RegionService | None, str | None], Rendered
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Services:
     flights: SingleFlight[tuple[Rendered, SourceIdentity]]
     render: Renderer
     limits: Limits
+    detection: RegionService | None = None
 
 
 class AppState(TypedDict):

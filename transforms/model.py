@@ -269,7 +269,8 @@ class Rendered:
 
     `negotiated` is True when the format came from the Accept header (`f_auto`), so the
     response must carry `Vary: Accept`. For `fl_getinfo`, `data` is the JSON document and
-    `media_type` is `application/json`.
+    `media_type` is `application/json`. `cacheable` is False when a detector failed and
+    the crop fell back: such a degraded result must not be stored.
     """
 
     data: bytes
@@ -279,6 +280,7 @@ class Rendered:
     height: int
     negotiated: bool = False
     info: dict[str, object] = field(default_factory=dict, compare=False)
+    cacheable: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,18 @@ background) → choose the output format → encode. `render` is the one entry p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pyvips
 
+from detectors.base import Region
+from detectors.probe import Probe, probe_from_image
+from detectors.service import RegionService, SourceRegions
 from transforms import geometry
 from transforms.context import Context
 from transforms.effects import apply_effect
 from transforms.errors import BadRequest, Unprocessable
+from transforms.focus import Found, Mapping, focus_box, locate
 from transforms.formats import (
     EncodeOptions,
     accept_bucket,
@@ -43,28 +48,79 @@ _NO_FOCUS = {CropMode.SCALE, CropMode.FIT, CropMode.LIMIT, CropMode.MFIT} | _PAD
 
 
 def render(
-    t: Transformation, source: bytes, accept: str | None, limits: Limits | None = None
+    t: Transformation,
+    source: bytes,
+    accept: str | None,
+    limits: Limits | None = None,
+    detection: RegionService | None = None,
+    source_key: str | None = None,
 ) -> Rendered:
-    """Render `t` from the original's bytes. Blocking: run it in a worker thread."""
+    """Render `t` from the original's bytes. Blocking: run it in a worker thread.
+
+    `detection` finds faces and objects for detection gravities (None: they are a 400);
+    `source_key` names the original's bytes so its detections are found once and stored.
+    """
     try:
-        return _render(t, source, accept, limits or Limits())
+        return _render(t, source, accept, limits or Limits(), detection, source_key)
     except pyvips.Error as error:
         reason = str(error).strip().splitlines()[0][:200]
         raise Unprocessable(f"pixcast could not process the image: {reason}") from None
 
 
-def _render(t: Transformation, source: bytes, accept: str | None, limits: Limits) -> Rendered:
+def _render(
+    t: Transformation,
+    source: bytes,
+    accept: str | None,
+    limits: Limits,
+    detection: RegionService | None,
+    source_key: str | None,
+) -> Rendered:
     header = read_header(source, limits)
-    initial = header.upright(t.ignores_orientation)
-    first = plan_step(t.steps[0], initial, initial, limits) if t.steps else None
+    ignore = t.ignores_orientation
+    initial = header.upright(ignore)
+    regions = None
+    if detection is not None:
+        regions = detection.for_source(source_key, lambda: _probe(source, header, ignore))
+    mapping = Mapping(*initial)
+    focus = _fixed_focus(regions, mapping)
+    first = plan_step(t.steps[0], initial, initial, limits, focus) if t.steps else None
     shrink = shrink_factor(header, _reduction(first)) if first else 1
-    image = load(source, header, shrink, t.ignores_orientation)
-    context = Context(image, initial, header.format, len(source), limits)
+    image = load(source, header, shrink, ignore)
+    context = Context(image, initial, header.format, len(source), limits, regions, mapping)
     ratio = (initial[0] / image.width, initial[1] / image.height)
     for index, step in enumerate(t.steps):
-        plan = first if index == 0 else plan_step(step, context.size, initial, limits)
-        context.image = apply_step(context.image, step, plan, ratio if index == 0 else (1, 1))
+        focuser = focus if index == 0 else _focuser(context, detection)
+        plan = first if index == 0 else plan_step(step, context.size, initial, limits, focuser)
+        run_step(context, step, plan, ratio if index == 0 else (1.0, 1.0))
     return _deliver(t, context, header, accept)
+
+
+def _probe(source: bytes, header: Header, ignore_orientation: bool) -> Probe:
+    """The detectors' probe, decoded with the same no-margin shrink-on-load as renders."""
+    long_side = max(header.width, header.height)
+    image = load(source, header, shrink_factor(header, long_side / 640), ignore_orientation)
+    return probe_from_image(image)
+
+
+Focuser = Callable[[Focus], tuple[Found, Mapping]]
+
+
+def _fixed_focus(regions: SourceRegions | None, mapping: Mapping) -> Focuser | None:
+    if regions is None:
+        return None
+    return lambda gravity: (locate(gravity, regions), mapping)
+
+
+def _focuser(context: Context, detection: RegionService | None) -> Focuser | None:
+    """Detections for a later step: mapped from the original while that is possible,
+    else found again on the image as it is at that step."""
+    if context.mapping is not None:
+        return _fixed_focus(context.regions, context.mapping)
+    if detection is None:
+        return None
+    current = context.image
+    regions = detection.for_source(None, lambda: probe_from_image(current))
+    return _fixed_focus(regions, Mapping(current.width, current.height))
 
 
 def _reduction(plan: geometry.Plan) -> float:
@@ -74,63 +130,105 @@ def _reduction(plan: geometry.Plan) -> float:
 # --- one step ----------------------------------------------------------------------------
 
 
-def apply_step(
-    image: pyvips.Image, step: Step, plan: geometry.Plan | None, ratio: tuple[float, float]
-) -> pyvips.Image:
+def run_step(
+    context: Context, step: Step, plan: geometry.Plan | None, ratio: tuple[float, float]
+) -> None:
     """Resize, rotate, effect, corners, border, opacity, background — in that order."""
     if plan is not None:
-        image = execute(image, plan, step.background, ratio)
+        _record_crop(context, plan)
+        context.image = execute(context.image, plan, step.background, ratio)
+        context.mapping = context.mapping.after(plan) if context.mapping else None
     if step.angles:
-        image = rotate(image, step.angles)
+        context.image = rotate(context.image, step.angles)
+        context.mapping = None
     if step.effect is not None:
-        image = apply_effect(image, step.effect)
+        size = context.size
+        context.image = apply_effect(context.image, step.effect)
+        context.mapping = context.mapping if context.size == size else None
+    _finish_step(context, step)
+
+
+def _finish_step(context: Context, step: Step) -> None:
     if step.radius is not None:
-        image = round_corners(image, step.radius)
+        context.image = round_corners(context.image, step.radius)
     if step.border is not None:
-        image = add_border(image, step.border, step.radius)
+        context.image = add_border(context.image, step.border, step.radius)
+        width = step.border.width
+        context.mapping = context.mapping.shifted(width, width) if context.mapping else None
     if step.opacity is not None:
-        image = set_opacity(image, step.opacity)
+        context.image = set_opacity(context.image, step.opacity)
     if step.background is not None and step.crop not in _PADDING:
-        image = flatten(image, step.background)
-    return image
+        context.image = flatten(context.image, step.background)
+
+
+def _record_crop(context: Context, plan: geometry.Plan) -> None:
+    """The first crop of the original, for fl_getinfo (normalised original coordinates)."""
+    if context.crop is None and context.mapping is not None:
+        context.crop = context.mapping.normalised(plan.box)
 
 
 def plan_step(
-    step: Step, source: tuple[float, float], initial: tuple[int, int], limits: Limits
+    step: Step,
+    source: tuple[float, float],
+    initial: tuple[int, int],
+    limits: Limits,
+    focus: Focuser | None = None,
 ) -> geometry.Plan | None:
     """The step's geometry Plan in input pixels, or None when it does not resize."""
-    _check_gravity(step)
+    mode = step.crop or CropMode.SCALE
+    _check_gravity(step, mode, focus)
+    box, fallback = _focus(step, focus)
     size = geometry.requested_size(step, source, initial, limits.max_dpr)
+    if size is None and mode is CropMode.CROP and box is not None:
+        size = (min(box.width, source[0]), min(box.height, source[1]))
     if size is None:
         return None
-    found = geometry.plan(_request(step, size, source, initial), source)
+    request = _request(step, mode, size, source, initial, box, fallback)
+    found = geometry.plan(request, source)
     _check_output(found, limits)
     return found
 
 
-def _check_gravity(step: Step) -> None:
-    mode = step.crop or CropMode.SCALE
-    if mode in (CropMode.FILL_PAD, CropMode.AUTO_PAD):
-        raise BadRequest(f"Crop mode {mode.value} needs g_auto, which needs detectors")
-    if not isinstance(step.gravity, Focus):
+def _focus(step: Step, focus: Focuser | None) -> tuple[geometry.Box | None, Compass | None]:
+    if not isinstance(step.gravity, Focus) or focus is None:
+        return None, None
+    found, mapping = focus(step.gravity)
+    return focus_box(found, mapping, step.zoom or 1.0), found.fallback
+
+
+def _check_gravity(step: Step, mode: CropMode, focus: Focuser | None) -> None:
+    gravity = step.gravity
+    is_auto = isinstance(gravity, Focus) and gravity.kind == "auto"
+    if mode in (CropMode.FILL_PAD, CropMode.AUTO_PAD) and not is_auto:
+        raise BadRequest(f"Crop mode {mode.value} needs g_auto")
+    if not isinstance(gravity, Focus):
         return
     if mode in _NO_FOCUS:
-        raise BadRequest(f"Gravity {step.gravity.text} cannot be used with c_{mode.value}")
-    raise BadRequest(
-        f"Gravity {step.gravity.text} needs a detector (faces, objects or saliency) "
-        "that this pixcast server does not have enabled"
-    )
+        raise BadRequest(f"Gravity {gravity.text} cannot be used with c_{mode.value}")
+    if focus is None:
+        raise BadRequest(
+            f"Gravity {gravity.text} needs detectors (faces, objects or saliency), "
+            "which this pixcast server has not enabled"
+        )
 
 
 def _request(
-    step: Step, size: tuple[float, float], source: tuple[float, float], initial: tuple[int, int]
+    step: Step,
+    mode: CropMode,
+    size: tuple[float, float],
+    source: tuple[float, float],
+    initial: tuple[int, int],
+    box: geometry.Box | None,
+    fallback: Compass | None,
 ) -> geometry.Request:
     x = step.x.resolve(source[0], initial) if step.x else 0.0
     y = step.y.resolve(source[1], initial) if step.y else 0.0
     compass = step.gravity if isinstance(step.gravity, Compass) else _default_compass(step)
+    compass = fallback or compass
     anchor = (x, y) if compass is Compass.XY_CENTER else None
-    mode = step.crop or CropMode.SCALE
-    return geometry.Request(mode, size[0], size[1], compass, x, y, anchor)
+    anchor = box.center if box is not None else anchor
+    zoom = step.zoom or 1.0
+    return geometry.Request(mode, size[0], size[1], compass, x, y, anchor, box, zoom)
 
 
 def _default_compass(step: Step) -> Compass:
@@ -187,21 +285,35 @@ def _deliver(t: Transformation, context: Context, header: Header, accept: str | 
         colour = last.background if last and last.background else WHITE
         image = flatten(image, colour if colour.opaque else WHITE)
     data = encode(image, _encode_options(t, fmt))
+    cacheable = not (context.regions and context.regions.degraded)
     rendered = Rendered(data, media_type(fmt.value), fmt.value, image.width, image.height,
-                        t.negotiates_format)  # fmt: skip
+                        t.negotiates_format, cacheable=cacheable)  # fmt: skip
     if t.flag("getinfo"):
         return _info(rendered, header, context)
     return rendered
 
 
 def _info(rendered: Rendered, header: Header, context: Context) -> Rendered:
-    """`fl_getinfo`: a JSON description of the input and the output instead of the image."""
+    """`fl_getinfo`: a JSON description of the input, the output, what the detectors found
+    and the part of the original that was kept, instead of the image."""
     info: dict[str, object] = {
         "input": {"width": context.initial[0], "height": context.initial[1],
                   "format": header.format, "bytes": context.source_bytes},
         "output": {"width": rendered.width, "height": rendered.height,
                    "format": rendered.format, "bytes": len(rendered.data)},
     }  # fmt: skip
+    found = context.regions.found if context.regions else {}
+    for name, key in (("faces", "faces"), ("objects", "objects"), ("saliency", "saliency")):
+        if name in found:
+            info[key] = [_region_info(region) for region in found[name]]
+    if context.crop is not None:
+        info["crop"] = context.crop
     data = json.dumps(info, indent=2).encode() + b"\n"
     return Rendered(data, "application/json", "json", rendered.width, rendered.height,
-                    rendered.negotiated, info)  # fmt: skip
+                    rendered.negotiated, info, rendered.cacheable)  # fmt: skip
+
+
+def _region_info(region: Region) -> dict[str, object]:
+    box = {"x": region.x, "y": region.y, "width": region.width, "height": region.height}
+    rounded = {key: round(value, 4) for key, value in box.items()}
+    return {"label": region.label, "score": round(region.score, 3), **rounded}

@@ -87,9 +87,9 @@ def render_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = pipeline.render
 
-    def counting(t: Any, source: bytes, accept: str | None, limits: Any = None) -> Any:
+    def counting(t: Any, source: bytes, accept: str | None, *rest: Any) -> Any:
         calls.append(t.public_id)
-        return real(t, source, accept, limits)
+        return real(t, source, accept, *rest)
 
     monkeypatch.setattr(pipeline, "render", counting)
     return calls

@@ -202,10 +202,10 @@ def test_concurrent_identical_requests_render_once(
     calls: list[str] = []
     real = pipeline.render
 
-    def slow(t: Any, source: bytes, accept: str | None, limits: Any = None) -> Any:
+    def slow(t: Any, source: bytes, accept: str | None, *rest: Any) -> Any:
         calls.append(t.public_id)
         time.sleep(0.3)  # long enough for every request to arrive while it runs
-        return real(t, source, accept, limits)
+        return real(t, source, accept, *rest)
 
     monkeypatch.setattr(pipeline, "render", slow)
     with TestClient(create_app(make_settings())) as client, ThreadPoolExecutor(6) as pool:
