@@ -5,6 +5,7 @@ are found; boxes are merged by non-maximum suppression, and unsure ones get a se
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ SURE_SCORE = 0.8
 also sees faces in badges and dogs (measured 0.63 and 0.67) about as surely as in real faces
 of 1/20 of the long side (0.64 to 0.72)."""
 
+LANES = 2
+"""Model instances run side by side on one probe's windows: a cold detection takes about
+two thirds of the time on 2 cores (measured 33 → 22 ms for 7 windows)."""
+
 SECOND_LOOK = 4.0
 """Side of the second look's window, in face sizes, centred on the face."""
 
@@ -49,23 +54,42 @@ class FaceDetector:
 
     name = "faces"
 
-    def __init__(self, model_path: Path, min_score: float = 0.5) -> None:
+    def __init__(self, model_path: Path, min_score: float = 0.5, lanes: int = LANES) -> None:
         self._mp = _import_mediapipe()
         options = self._mp.tasks.vision.FaceDetectorOptions(
             base_options=self._mp.tasks.BaseOptions(model_asset_path=str(model_path)),
             min_detection_confidence=min_score,
         )
-        self._task = self._mp.tasks.vision.FaceDetector.create_from_options(options)
+        create = self._mp.tasks.vision.FaceDetector.create_from_options
+        self._tasks = [create(options) for _ in range(max(1, lanes))]
+        self._task = self._tasks[0]
+        self._lanes = ThreadPoolExecutor(len(self._tasks), thread_name_prefix="pixcast-faces")
 
     def detect(self, probe: Probe) -> list[Region]:
         """Faces in normalised [0,1] coordinates of the probe (and so of the upright source)."""
         windows = [(0, 0, probe.width, probe.height), *tile_windows(probe.width, probe.height)]
-        found = suppress(r for w in windows for r in self._detect_window(probe.pixels, w))
+        found = suppress(self._detect_windows(probe.pixels, windows))
         confirmed = (self._confirm(probe, region) for region in found)
         return suppress(region for region in confirmed if region is not None)
 
+    def _detect_windows(self, pixels: npt.NDArray[np.uint8], windows: list[Window]) -> list[Region]:
+        """The windows split across the lanes (mediapipe releases the GIL while it runs)."""
+        count = len(self._tasks)
+        jobs = [
+            self._lanes.submit(self._run_lane, task, pixels, windows[lane::count])
+            for lane, task in enumerate(self._tasks)
+        ]
+        return [region for job in jobs for region in job.result()]
+
+    def _run_lane(
+        self, task: Any, pixels: npt.NDArray[np.uint8], windows: list[Window]
+    ) -> list[Region]:
+        return [r for window in windows for r in self._detect_window(pixels, window, task)]
+
     def close(self) -> None:
-        self._task.close()
+        self._lanes.shutdown(wait=True)
+        for task in self._tasks:
+            task.close()
 
     def _confirm(self, probe: Probe, region: Region) -> Region | None:
         """The face itself if sure, else what a second look centred on it finds (or None)."""
@@ -76,11 +100,13 @@ class FaceDetector:
         best = max(again, key=lambda r: r.score, default=None)
         return best if best is not None and best.score >= CONFIRM_SCORE else None
 
-    def _detect_window(self, pixels: npt.NDArray[np.uint8], window: Window) -> list[Region]:
+    def _detect_window(
+        self, pixels: npt.NDArray[np.uint8], window: Window, task: Any = None
+    ) -> list[Region]:
         left, top, right, bottom = window
         crop = np.ascontiguousarray(pixels[top:bottom, left:right])
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop)
-        result = self._task.detect(image)
+        result = (task or self._task).detect(image)
         height, width = pixels.shape[:2]
         return [
             _region(d, crop.shape[1], crop.shape[0]).scaled(

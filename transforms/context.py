@@ -29,6 +29,7 @@ class Context:
     regions: SourceRegions | None = None
     mapping: Mapping | None = None
     crop: dict[str, float] | None = None
+    streaming: bool = False
 
     @property
     def size(self) -> tuple[int, int]:

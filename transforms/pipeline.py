@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pyvips
 
 from detectors.base import Region
-from detectors.probe import Probe, probe_from_image
+from detectors.probe import PROBE_SIZE, Probe, probe_from_image
 from detectors.service import RegionService, SourceRegions
 from transforms import geometry
 from transforms.context import Context
@@ -38,7 +38,7 @@ from transforms.model import (
 )
 from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
-from transforms.steps.load import Header, load, read_header, shrink_factor
+from transforms.steps.load import Decoder, Header, read_header, shrink_factor
 from transforms.steps.resize import execute
 from transforms.steps.rotate import rotate
 from transforms.steps.tone import WHITE, flatten, set_opacity
@@ -78,15 +78,17 @@ def _render(
     header = read_header(source, limits)
     ignore = t.ignores_orientation
     initial = header.upright(ignore)
+    decoder = Decoder(source, header, ignore)
     regions = None
     if detection is not None:
-        regions = detection.for_source(source_key, lambda: _probe(source, header, ignore))
+        regions = detection.for_source(source_key, lambda: _probe(decoder))
     mapping = Mapping(*initial)
     focus = _fixed_focus(regions, mapping)
     first = plan_step(t.steps[0], initial, initial, limits, focus) if t.steps else None
     shrink = shrink_factor(header, _reduction(first)) if first else 1
-    image = load(source, header, shrink, ignore)
+    image = decoder.decode(shrink, streaming=first is not None)
     context = Context(image, initial, header.format, len(source), limits, regions, mapping)
+    context.streaming = first is not None
     ratio = (initial[0] / image.width, initial[1] / image.height)
     for index, step in enumerate(t.steps):
         focuser = focus if index == 0 else _focuser(context, detection)
@@ -95,11 +97,10 @@ def _render(
     return _deliver(t, context, header, accept)
 
 
-def _probe(source: bytes, header: Header, ignore_orientation: bool) -> Probe:
+def _probe(decoder: Decoder) -> Probe:
     """The detectors' probe, decoded with the same no-margin shrink-on-load as renders."""
-    long_side = max(header.width, header.height)
-    image = load(source, header, shrink_factor(header, long_side / 640), ignore_orientation)
-    return probe_from_image(image)
+    long_side = max(decoder.header.width, decoder.header.height)
+    return probe_from_image(decoder.kept(shrink_factor(decoder.header, long_side / PROBE_SIZE)))
 
 
 Focuser = Callable[[Focus], tuple[Found, Mapping]]
@@ -137,6 +138,11 @@ def run_step(
     if plan is not None:
         _record_crop(context, plan)
         context.image = execute(context.image, plan, step.background, ratio)
+        if context.streaming:
+            # What follows may read out of order (rotations, flips): stop streaming here,
+            # holding only the (small) result of the crop and resize in memory.
+            context.image = context.image.copy_memory()
+            context.streaming = False
         context.mapping = context.mapping.after(plan) if context.mapping else None
     if step.angles:
         context.image = rotate(context.image, step.angles)

@@ -9,6 +9,7 @@ import pyvips
 
 from transforms.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from transforms.formats import sniff
+from transforms.limits import check_source_bytes
 from transforms.model import Limits
 
 # EXIF orientations 5-8 swap width and height.
@@ -33,6 +34,7 @@ class Header:
 
 def read_header(source: bytes, limits: Limits) -> Header:
     """Sniff and open the original lazily; refuse non-images and oversized ones (413)."""
+    check_source_bytes(len(source), limits)
     fmt = sniff(source)
     if fmt is None:
         raise UnsupportedMediaType("The original is not an image pixcast can read")
@@ -71,11 +73,20 @@ def shrink_factor(header: Header, reduction: float) -> int:
     return next((n for n in (8, 4, 2) if reduction >= n), 1)
 
 
-def load(source: bytes, header: Header, shrink: int, ignore_orientation: bool) -> pyvips.Image:
-    """Decode (shrunk by `shrink`), apply EXIF orientation, convert to sRGB uchar."""
+def load(
+    source: bytes, header: Header, shrink: int, ignore_orientation: bool, streaming: bool = False
+) -> pyvips.Image:
+    """Decode (shrunk by `shrink`), apply EXIF orientation, convert to sRGB uchar.
+
+    `streaming` decodes top to bottom on demand (libvips' sequential access): a crop then
+    stops decoding below its last row and never holds the whole image in memory. It is
+    only used when no rotation has to read the image out of order.
+    """
     options: dict[str, object] = {}
     if shrink > 1:
         options = {"shrink": shrink} if header.format == "jpg" else {"scale": 1 / shrink}
+    if streaming and (ignore_orientation or header.orientation in (0, 1)):
+        options["access"] = "sequential"
     # A truncated file fails here instead of rendering (and caching) a grey lower half.
     image = pyvips.Image.new_from_buffer(source, "", fail_on="truncated", **options)
     if ignore_orientation:
@@ -85,6 +96,28 @@ def load(source: bytes, header: Header, shrink: int, ignore_orientation: bool) -
     else:
         image = image.autorot()
     return to_srgb(image)
+
+
+class Decoder:
+    """Decodes one original for a render, reusing a decode made for the detectors' probe
+    when it is at least as sharp as the render needs."""
+
+    def __init__(self, source: bytes, header: Header, ignore_orientation: bool) -> None:
+        self.source = source
+        self.header = header
+        self.ignore_orientation = ignore_orientation
+        self._kept: tuple[int, pyvips.Image] | None = None
+
+    def kept(self, shrink: int) -> pyvips.Image:
+        """A decode held in memory (for the probe), also offered to the render."""
+        image = load(self.source, self.header, shrink, self.ignore_orientation).copy_memory()
+        self._kept = (shrink, image)
+        return image
+
+    def decode(self, shrink: int, streaming: bool) -> pyvips.Image:
+        if self._kept is not None and self._kept[0] <= shrink:
+            return self._kept[1]
+        return load(self.source, self.header, shrink, self.ignore_orientation, streaming)
 
 
 def to_srgb(image: pyvips.Image) -> pyvips.Image:
