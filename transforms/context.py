@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pyvips
 
-from detectors.service import SourceRegions
+from detectors.service import RegionService, SourceRegions
 from transforms.focus import Mapping
 from transforms.model import Limits
 
@@ -30,6 +30,7 @@ class Context:
     mapping: Mapping | None = None
     crop: dict[str, float] | None = None
     streaming: bool = False
+    detection: RegionService | None = None
 
     @property
     def size(self) -> tuple[int, int]:

@@ -8,6 +8,7 @@ PixcastError
  ├── PayloadTooLarge (413)       source too large in bytes or pixels
  ├── UnsupportedMediaType (415)  the original is not an image pixcast can read
  ├── Unprocessable (422)         the image decoded but the request cannot be done on it
+ ├── BadGateway (502)            a remote original's server failed, refused or misbehaved
  ├── ServiceUnavailable (503)    overloaded: retry later
  └── GatewayTimeout (504)        the request's deadline passed
 
@@ -51,6 +52,10 @@ class UnsupportedMediaType(PixcastError):
 
 class Unprocessable(PixcastError):
     status = 422
+
+
+class BadGateway(PixcastError):
+    status = 502
 
 
 class ServiceUnavailable(PixcastError):

@@ -22,31 +22,68 @@ Cloudinary's face thumbnails) mean it keeps hair and chin too: 1.6 times the box
 
 @dataclass(frozen=True)
 class Mapping:
-    """Normalised original coordinates → pixels of the current image: p = n * s + o."""
+    """Normalised original coordinates → pixels of the current image, an affine map that
+    crops, resizes, pads, right-angle rotations and flips keep exact:
+    px = a·nx + b·ny + c,  py = d·nx + e·ny + f.  `Mapping(w, h)` is a plain scale."""
 
-    sx: float
-    sy: float
-    ox: float = 0.0
-    oy: float = 0.0
+    a: float
+    e: float
+    c: float = 0.0
+    f: float = 0.0
+    b: float = 0.0
+    d: float = 0.0
+
+    def point(self, nx: float, ny: float) -> tuple[float, float]:
+        return (self.a * nx + self.b * ny + self.c, self.d * nx + self.e * ny + self.f)
 
     def box(self, region: Region) -> Box:
-        return Box(region.x * self.sx + self.ox, region.y * self.sy + self.oy,
-                   region.width * self.sx, region.height * self.sy)  # fmt: skip
+        """The region's bounding box in current pixels."""
+        corners = [self.point(region.x, region.y), self.point(region.right, region.bottom)]
+        (x0, x1), (y0, y1) = sorted(p[0] for p in corners), sorted(p[1] for p in corners)
+        return Box(x0, y0, x1 - x0, y1 - y0)
 
     def normalised(self, box: Box) -> dict[str, float]:
         """A box of the current image in normalised original coordinates (for fl_getinfo)."""
-        x, y = (box.left - self.ox) / self.sx, (box.top - self.oy) / self.sy
-        values = {"x": x, "y": y, "width": box.width / self.sx, "height": box.height / self.sy}
-        return {key: round(value, 4) for key, value in values.items()}
+        det = self.a * self.e - self.b * self.d
+        corners = [(box.left, box.top), (box.left + box.width, box.top + box.height)]
+        points = [self._inverse(x, y, det) for x, y in corners]
+        (x0, x1), (y0, y1) = sorted(p[0] for p in points), sorted(p[1] for p in points)
+        values = {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
+        return {key: round(value, 4) + 0.0 for key, value in values.items()}
+
+    def _inverse(self, x: float, y: float, det: float) -> tuple[float, float]:
+        dx, dy = x - self.c, y - self.f
+        return ((self.e * dx - self.b * dy) / det, (self.a * dy - self.d * dx) / det)
+
+    def then(self, xx: float, xy: float, x0: float, yx: float, yy: float, y0: float) -> Mapping:
+        """Follow with the pixel map x' = xx·x + xy·y + x0, y' = yx·x + yy·y + y0."""
+        return Mapping(
+            a=xx * self.a + xy * self.d, e=yx * self.b + yy * self.e,
+            c=xx * self.c + xy * self.f + x0, f=yx * self.c + yy * self.f + y0,
+            b=xx * self.b + xy * self.e, d=yx * self.a + yy * self.d,
+        )  # fmt: skip
 
     def after(self, plan: Plan) -> Mapping:
         """The mapping once `plan` has cropped, resized and padded the image."""
         kx, ky = plan.size[0] / plan.box.width, plan.size[1] / plan.box.height
-        return Mapping(self.sx * kx, self.sy * ky, (self.ox - plan.box.left) * kx + plan.offset[0],
-                       (self.oy - plan.box.top) * ky + plan.offset[1])  # fmt: skip
+        x0 = plan.offset[0] - plan.box.left * kx
+        y0 = plan.offset[1] - plan.box.top * ky
+        return self.then(kx, 0.0, x0, 0.0, ky, y0)
 
     def shifted(self, dx: float, dy: float) -> Mapping:
-        return Mapping(self.sx, self.sy, self.ox + dx, self.oy + dy)
+        return self.then(1.0, 0.0, dx, 0.0, 1.0, dy)
+
+    def rotated(self, turn: str, size: tuple[int, int]) -> Mapping:
+        """After a right-angle turn ('d90', 'd180', 'd270' clockwise) or a flip ('h', 'v')
+        of an image of `size` (before the turn)."""
+        width, height = size
+        return {
+            "d90": lambda: self.then(0.0, -1.0, height, 1.0, 0.0, 0.0),
+            "d180": lambda: self.then(-1.0, 0.0, width, 0.0, -1.0, height),
+            "d270": lambda: self.then(0.0, 1.0, 0.0, -1.0, 0.0, width),
+            "h": lambda: self.then(-1.0, 0.0, width, 0.0, 1.0, 0.0),
+            "v": lambda: self.then(1.0, 0.0, 0.0, 0.0, -1.0, height),
+        }[turn]()
 
 
 @dataclass(frozen=True)

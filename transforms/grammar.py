@@ -45,6 +45,8 @@ _VERSION = re.compile(r"^v\d{1,12}$")
 _SIGNATURE = re.compile(r"^s--[A-Za-z0-9_-]{8,32}--$")
 _PARAM = re.compile(r"^([a-z]{1,3})_(.*)$", re.DOTALL)
 _WORD = re.compile(r"^[a-z][a-z0-9_]*$")
+# The first segment of a fetched URL written out (`https:` of `https://host/...`).
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,15}:$")
 
 EXTENSIONS: dict[str, Format] = {
     "jpg": Format.JPG,
@@ -265,6 +267,7 @@ FLAGS = (
     "lossy",
     "getinfo",
     "ignore_aspect_ratio",
+    "animated",
 )
 _ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9_\-! ]{1,100}$")
 
@@ -289,6 +292,25 @@ def _flag(text: str) -> Flag:
     raise BadRequest(f"Invalid value for flag {name} in transformation: {argument}")
 
 
+def _default_image(text: str) -> str:
+    """`d_avatar.png`, `d_docs:avatar.png`: kept as written; the origins resolve it."""
+    parts = text.split(":")
+    if any(p in ("", ".", "..") for p in parts) or any(c in text for c in "/\\\0"):
+        raise BadRequest(
+            f"Invalid default image in transformation: {text} "
+            "(expected a public id such as avatar.png or folder:avatar.png)"
+        )
+    return text
+
+
+def _page(text: str) -> int:
+    return _integer(text, "page", 1, 100000)
+
+
+def _delay(text: str) -> int:
+    return _integer(text, "delay", 0, 65535)
+
+
 # key → (Step field, parser). The one place where short URL keys meet long names.
 KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "c": ("crop", _crop),
@@ -310,6 +332,9 @@ KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "q": ("quality", _quality),
     "f": ("format", _format),
     "fl": ("flags", _flags),
+    "pg": ("page", _page),
+    "dl": ("delay", _delay),
+    "d": ("default_image", _default_image),
 }
 FIELD_KEYS = {field_name: key for key, (field_name, _) in KEYS.items()}
 _COMPONENT_KEYS = {*KEYS, "t"}
@@ -394,11 +419,11 @@ def _delivery(text: str, deliveries: set[str]) -> str:
 def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transformation:
     """A percent-encoded request path → Transformation. Raises BadRequest."""
     segments = raw_path.strip("/").split("/")
-    if any(s == "" for s in segments):
-        raise BadRequest(
-            "Invalid URL: empty path component (expected /<transformations>/<public_id>)"
-        )
+    remote = next((i for i, s in enumerate(segments) if _SCHEME.match(s)), len(segments))
+    _refuse_empty(segments[:remote])
     cloud, delivery, rest = _split_prefix(segments)
+    if delivery != Delivery.FETCH.value:
+        _refuse_empty(segments)
     signature = rest.pop(0)[3:-2] if rest and _SIGNATURE.match(rest[0]) and len(rest) > 1 else None
     signed_part = "/".join(rest)
     steps, version, rest = _take_components(rest, named or {}, delivery)
@@ -408,6 +433,14 @@ def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transfor
     return Transformation(
         steps, public_id, extension, Delivery(delivery), version, cloud, signature, signed_part
     )
+
+
+def _refuse_empty(segments: list[str]) -> None:
+    # `//` is only meaningful inside a fetched URL (`/image/fetch/w_300/https://host/x.jpg`).
+    if "" in segments:
+        raise BadRequest(
+            "Invalid URL: empty path component (expected /<transformations>/<public_id>)"
+        )
 
 
 def _is_bare_component(rest: list[str]) -> bool:

@@ -202,6 +202,11 @@ class Step:
     quality: Quality | None = None
     format: Format | None = None
     flags: tuple[Flag, ...] = ()
+    page: int | None = None
+    delay: int | None = None
+    # `d_`: the public id to render instead when the original is missing, as written
+    # (Cloudinary's `folder:name.ext` form); the origins resolve it, the pipeline ignores it.
+    default_image: str | None = None
 
     def has_flag(self, name: str) -> bool:
         return any(flag.name == name for flag in self.flags)
@@ -222,7 +227,8 @@ class Transformation:
     """A parsed delivery URL: the steps, the source and how the result is delivered.
 
     `public_id` is percent-decoded and has no extension; `extension` is the output
-    format the URL's extension asked for (None when it had none).
+    format the URL's extension asked for (None when it had none). `substitute_for` is set
+    when the `d_` placeholder stands in for a missing original: the X-Cld-Error message.
     """
 
     steps: tuple[Step, ...]
@@ -233,6 +239,7 @@ class Transformation:
     cloud_name: str | None = field(default=None, compare=False)
     signature: str | None = field(default=None, compare=False)
     signed_part: str = field(default="", compare=False)
+    substitute_for: str | None = field(default=None, compare=False)
 
     @property
     def requested_format(self) -> Format | None:
@@ -253,6 +260,11 @@ class Transformation:
             if found is not None:
                 return found
         return None
+
+    @property
+    def default_image(self) -> str | None:
+        """`d_` of the last step that sets it."""
+        return next((s.default_image for s in reversed(self.steps) if s.default_image), None)
 
     @property
     def negotiates_format(self) -> bool:
@@ -285,8 +297,14 @@ class Rendered:
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety limits a render enforces; the server fills them from its settings."""
+    """Safety limits a render enforces; the server fills them from its settings.
+
+    Source pixels count every frame of an animation; bytes are the encoded original's;
+    components are Steps after named transformations are expanded.
+    """
 
     max_source_pixels: int = 50_000_000
     max_output_side: int = 8192
     max_dpr: float = 4.0
+    max_source_bytes: int = 50 * 1024 * 1024
+    max_components: int = 20

@@ -6,15 +6,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import pyvips
 
-from detectors.base import Region
+from detectors.base import DetectorUnavailable, Region
 from detectors.probe import PROBE_SIZE, Probe, probe_from_image
 from detectors.service import RegionService, SourceRegions
 from transforms import geometry
+from transforms.animation import (
+    ANIMATED_OUTPUTS,
+    check_page,
+    chosen_delay,
+    chosen_page,
+    first_frame,
+    is_animated,
+    join,
+    split,
+)
 from transforms.context import Context
-from transforms.effects import apply_effect
+from transforms.effects import EffectInput, apply_effect, takes_region
+from transforms.effects.regions import FACE_EFFECTS
+from transforms.effects.registry import Box as EffectBox
 from transforms.errors import BadRequest, Unprocessable
 from transforms.focus import Found, Mapping, focus_box, locate
 from transforms.formats import (
@@ -26,7 +39,10 @@ from transforms.formats import (
     negotiate,
     supports_alpha,
 )
+from transforms.limits import check_deadline, check_steps
 from transforms.model import (
+    Angle,
+    AngleMode,
     Compass,
     CropMode,
     Focus,
@@ -36,6 +52,7 @@ from transforms.model import (
     Step,
     Transformation,
 )
+from transforms.phases import phase
 from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
 from transforms.steps.load import Decoder, Header, read_header, shrink_factor
@@ -75,10 +92,14 @@ def _render(
     detection: RegionService | None,
     source_key: str | None,
 ) -> Rendered:
+    check_steps(t.steps, limits)
     header = read_header(source, limits)
+    check_page(chosen_page(t), header.pages)
+    if is_animated(header.format, header.pages, t):
+        return _render_animation(t, source, accept, limits, header)
     ignore = t.ignores_orientation
     initial = header.upright(ignore)
-    decoder = Decoder(source, header, ignore)
+    decoder = Decoder(source, header, ignore, chosen_page(t))
     regions = None
     if detection is not None:
         regions = detection.for_source(source_key, lambda: _probe(decoder))
@@ -88,13 +109,44 @@ def _render(
     shrink = shrink_factor(header, _reduction(first)) if first else 1
     image = decoder.decode(shrink, streaming=first is not None)
     context = Context(image, initial, header.format, len(source), limits, regions, mapping)
+    context.detection = detection
     context.streaming = first is not None
     ratio = (initial[0] / image.width, initial[1] / image.height)
     for index, step in enumerate(t.steps):
+        check_deadline()  # a request that timed out stops here instead of rendering on
         focuser = focus if index == 0 else _focuser(context, detection)
         plan = first if index == 0 else plan_step(step, context.size, initial, limits, focuser)
         run_step(context, step, plan, ratio if index == 0 else (1.0, 1.0))
     return _deliver(t, context, header, accept)
+
+
+def _render_animation(
+    t: Transformation, source: bytes, accept: str | None, limits: Limits, header: Header
+) -> Rendered:
+    """Every frame through every step, with one plan per step. Detection gravities use
+    the centre on animations, as in Cloudinary."""
+    decoder = Decoder(source, header, ignore_orientation=True)
+    frames, timing = split(decoder.all_frames(), header.pages)
+    size = (frames[0].width, frames[0].height)
+    context = Context(frames[0], size, header.format, len(source), limits)
+    for step in t.steps:
+        check_deadline()
+        plan = plan_step(step, context.size, size, limits, _centre)
+        frames = [_run_frame(context, step, plan, frame) for frame in frames]
+    context.image = join(frames, timing.with_delay(chosen_delay(t)))
+    return _deliver(t, context, header, accept)
+
+
+def _centre(gravity: Focus) -> tuple[Found, Mapping]:
+    return Found(None, Compass.CENTER), Mapping(1.0, 1.0)
+
+
+def _run_frame(
+    context: Context, step: Step, plan: geometry.Plan | None, frame: pyvips.Image
+) -> pyvips.Image:
+    context.image = frame
+    run_step(context, step, plan, (1.0, 1.0))
+    return context.image
 
 
 def _probe(decoder: Decoder) -> Probe:
@@ -145,11 +197,16 @@ def run_step(
             context.streaming = False
         context.mapping = context.mapping.after(plan) if context.mapping else None
     if step.angles:
+        context.mapping = _turned(context.mapping, step.angles, context.size)
         context.image = rotate(context.image, step.angles)
-        context.mapping = None
     if step.effect is not None:
         size = context.size
-        context.image = apply_effect(context.image, step.effect)
+        source = EffectInput.from_step(
+            context.image, step, context.initial, context.limits.max_output_side
+        )
+        if step.effect.name in FACE_EFFECTS:
+            source = replace(source, regions=_face_boxes(context, step.effect.name))
+        context.image = apply_effect(step.effect, source)
         context.mapping = context.mapping if context.size == size else None
     _finish_step(context, step)
 
@@ -165,6 +222,62 @@ def _finish_step(context: Context, step: Step) -> None:
         context.image = set_opacity(context.image, step.opacity)
     if step.background is not None and step.crop not in _PADDING:
         context.image = flatten(context.image, step.background)
+
+
+_TURNS: dict[Angle, str] = {90: "d90", 180: "d180", 270: "d270"}
+_TURNS |= {AngleMode.HFLIP: "h", AngleMode.VFLIP: "v"}
+
+
+def _turned(
+    mapping: Mapping | None, angles: tuple[Angle, ...], size: tuple[int, int]
+) -> Mapping | None:
+    """Detections follow right-angle turns and flips; any other angle loses them."""
+    for angle in angles:
+        if mapping is None or angle in (0, AngleMode.IGNORE):
+            continue
+        if angle not in _TURNS:
+            return None
+        mapping = mapping.rotated(_TURNS[angle], size)
+        size = (size[1], size[0]) if angle in (90, 270) else size
+    return mapping
+
+
+FACE_SPREAD = 1.3
+"""Face boxes run from brow to chin; anonymising covers the forehead and cheeks too."""
+
+
+def _face_boxes(context: Context, effect: str) -> tuple[EffectBox, ...]:
+    """Detected faces in pixels of the current image, for e_blur_faces/e_pixelate_faces."""
+    if context.detection is None:
+        raise BadRequest(f"Effect {effect} needs the faces detector, which is not enabled")
+    if context.mapping is not None and context.regions is not None:
+        regions, mapping = context.regions, context.mapping
+    else:  # after a rotation: find the faces again on the image as it is now
+        regions, mapping = _current_regions(context), Mapping(*context.size)
+    faces = _faces(regions, effect)
+    return tuple(_pixel_box(mapping.box(face), context.size) for face in faces)
+
+
+def _current_regions(context: Context) -> SourceRegions:
+    assert context.detection is not None
+    current = context.image
+    return context.detection.for_source(None, lambda: probe_from_image(current))
+
+
+def _faces(regions: SourceRegions, effect: str) -> list[Region]:
+    try:
+        return regions.find("faces")
+    except DetectorUnavailable as off:
+        raise BadRequest(f"Effect {effect} cannot be used: {off.public}") from None
+
+
+def _pixel_box(box: geometry.Box, size: tuple[int, int]) -> EffectBox:
+    width, height = box.width * FACE_SPREAD, box.height * FACE_SPREAD
+    left = max(0, round(box.center[0] - width / 2))
+    top = max(0, round(box.center[1] - height / 2))
+    right = min(size[0], round(box.center[0] + width / 2))
+    bottom = min(size[1], round(box.center[1] + height / 2))
+    return EffectBox(left, top, right - left, bottom - top)
 
 
 def _record_crop(context: Context, plan: geometry.Plan) -> None:
@@ -183,6 +296,8 @@ def plan_step(
     """The step's geometry Plan in input pixels, or None when it does not resize."""
     mode = step.crop or CropMode.SCALE
     _check_gravity(step, mode, focus)
+    if step.effect is not None and takes_region(step.effect):
+        return None  # x/y/w/h are the region of e_blur_region or e_pixelate_region
     box, fallback = _focus(step, focus)
     size = geometry.requested_size(step, source, initial, limits.max_dpr)
     if size is None and mode is CropMode.CROP and box is not None:
@@ -256,9 +371,19 @@ def _check_output(plan: geometry.Plan, limits: Limits) -> None:
 # --- delivery ----------------------------------------------------------------------------
 
 
-def output_format(t: Transformation, original: str, has_alpha: bool, accept: str | None) -> Format:
+def _is_strip(image: pyvips.Image) -> bool:
+    return bool(image.get_typeof("page-height"))
+
+
+def output_format(
+    t: Transformation, original: str, has_alpha: bool, accept: str | None, animated: bool = False
+) -> Format:
+    """`f_`, else the extension, else the original's format; `f_auto` negotiates, and keeps
+    an animation animated (WebP where the client takes it, else GIF)."""
     requested = t.requested_format
-    if requested is Format.AUTO:
+    if requested is Format.AUTO and animated:
+        chosen = Format.WEBP if accept_bucket(accept) else Format.GIF
+    elif requested is Format.AUTO:
         chosen = negotiate(accept_bucket(accept), has_alpha)
     else:
         chosen = requested or from_original(original)
@@ -285,14 +410,18 @@ def _last_background(t: Transformation) -> Step | None:
 
 def _deliver(t: Transformation, context: Context, header: Header, accept: str | None) -> Rendered:
     image = context.image
-    fmt = output_format(t, header.format, image.hasalpha(), accept)
+    fmt = output_format(t, header.format, image.hasalpha(), accept, _is_strip(image))
+    if _is_strip(image) and fmt not in ANIMATED_OUTPUTS:
+        image = first_frame(image)
     if image.hasalpha() and not supports_alpha(fmt):
         last = _last_background(t)
         colour = last.background if last and last.background else WHITE
         image = flatten(image, colour if colour.opaque else WHITE)
-    data = encode(image, _encode_options(t, fmt))
+    with phase("encode"):  # libvips is lazy: the streamed steps' pixel work runs here
+        data = encode(image, _encode_options(t, fmt))
     cacheable = not (context.regions and context.regions.degraded)
-    rendered = Rendered(data, media_type(fmt.value), fmt.value, image.width, image.height,
+    height = int(image.get("page-height")) if _is_strip(image) else image.height
+    rendered = Rendered(data, media_type(fmt.value), fmt.value, image.width, height,
                         t.negotiates_format, cacheable=cacheable)  # fmt: skip
     if t.flag("getinfo"):
         return _info(rendered, header, context)

@@ -120,3 +120,38 @@ def test_face_gravity_after_a_rotation_detects_again(
     info = _info("/a_90/c_thumb,g_face,w_100,h_100", astronaut, detection)
     output = info["output"]
     assert isinstance(output, dict) and (output["width"], output["height"]) == (100, 100)
+
+
+def _face_and_corner_change(
+    url: str, astronaut: bytes, detection: RegionService
+) -> tuple[float, float]:
+    """Mean absolute change inside the face and in the bottom-left corner (the flag)."""
+    plain = pyvips.Image.new_from_buffer(render(parse_url("/a.png"), astronaut, None).data, "")
+    done = render(parse_url(url), astronaut, None, detection=detection)
+    changed = pyvips.Image.new_from_buffer(done.data, "")
+    difference = (plain - changed).abs()
+    face = difference.crop(200, 90, 60, 60).avg()
+    corner = difference.crop(0, 400, 60, 60).avg()
+    return face, corner
+
+
+@pytest.mark.parametrize("url", ["/e_blur_faces/a.png", "/e_pixelate_faces/a.png"])
+def test_face_effects_change_the_face_only(
+    url: str, astronaut: bytes, detection: RegionService
+) -> None:
+    face, corner = _face_and_corner_change(url, astronaut, detection)
+    assert face > 8
+    assert corner < 0.5
+
+
+def test_face_effects_follow_a_rotation(astronaut: bytes, detection: RegionService) -> None:
+    """BlazeFace cannot see a sideways face: the boxes are carried through the turn instead."""
+    turned = "/a_90/e_pixelate_faces/a_270/a.png"
+    face, corner = _face_and_corner_change(turned, astronaut, detection)
+    assert face > 8
+    assert corner < 0.5
+
+
+def test_face_effects_without_detectors_are_a_400(astronaut: bytes) -> None:
+    with pytest.raises(BadRequest, match="needs the faces detector"):
+        render(parse_url("/e_blur_faces/a.jpg"), astronaut, None)

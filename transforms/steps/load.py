@@ -74,17 +74,23 @@ def shrink_factor(header: Header, reduction: float) -> int:
 
 
 def load(
-    source: bytes, header: Header, shrink: int, ignore_orientation: bool, streaming: bool = False
+    source: bytes,
+    header: Header,
+    shrink: int,
+    ignore_orientation: bool,
+    streaming: bool = False,
+    frames: dict[str, int] | None = None,
 ) -> pyvips.Image:
     """Decode (shrunk by `shrink`), apply EXIF orientation, convert to sRGB uchar.
 
     `streaming` decodes top to bottom on demand (libvips' sequential access): a crop then
     stops decoding below its last row and never holds the whole image in memory. It is
-    only used when no rotation has to read the image out of order.
+    only used when no rotation has to read the image out of order. `frames` picks frames
+    of a multi-frame original: `{"page": 2}` (the third) or `{"n": -1}` (all, stacked).
     """
-    options: dict[str, object] = {}
+    options: dict[str, object] = dict(frames or {})
     if shrink > 1:
-        options = {"shrink": shrink} if header.format == "jpg" else {"scale": 1 / shrink}
+        options |= {"shrink": shrink} if header.format == "jpg" else {"scale": 1 / shrink}
     if streaming and (ignore_orientation or header.orientation in (0, 1)):
         options["access"] = "sequential"
     # A truncated file fails here instead of rendering (and caching) a grey lower half.
@@ -102,22 +108,33 @@ class Decoder:
     """Decodes one original for a render, reusing a decode made for the detectors' probe
     when it is at least as sharp as the render needs."""
 
-    def __init__(self, source: bytes, header: Header, ignore_orientation: bool) -> None:
+    def __init__(
+        self, source: bytes, header: Header, ignore_orientation: bool, page: int | None = None
+    ) -> None:
         self.source = source
         self.header = header
         self.ignore_orientation = ignore_orientation
+        self.frames = {"page": page - 1} if page is not None else None
         self._kept: tuple[int, pyvips.Image] | None = None
 
     def kept(self, shrink: int) -> pyvips.Image:
         """A decode held in memory (for the probe), also offered to the render."""
-        image = load(self.source, self.header, shrink, self.ignore_orientation).copy_memory()
+        image = self._load(shrink, streaming=False).copy_memory()
         self._kept = (shrink, image)
         return image
 
     def decode(self, shrink: int, streaming: bool) -> pyvips.Image:
         if self._kept is not None and self._kept[0] <= shrink:
             return self._kept[1]
-        return load(self.source, self.header, shrink, self.ignore_orientation, streaming)
+        return self._load(shrink, streaming)
+
+    def all_frames(self) -> pyvips.Image:
+        """Every frame of an animation, stacked top to bottom."""
+        return load(self.source, self.header, 1, True, frames={"n": -1})
+
+    def _load(self, shrink: int, streaming: bool) -> pyvips.Image:
+        return load(self.source, self.header, shrink, self.ignore_orientation, streaming,
+                    self.frames)  # fmt: skip
 
 
 def to_srgb(image: pyvips.Image) -> pyvips.Image:

@@ -1,0 +1,64 @@
+"""Effects confined to regions of the image: `x_`/`y_`/`w_`/`h_` boxes now, detected faces
+later (`blur_faces`, `pixelate_faces` apply the same changes to `EffectInput.regions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyvips
+
+from transforms.effects.detail import blurred, pixelated
+from transforms.effects.params import Int, Values
+from transforms.effects.pixels import Change, on_colour
+from transforms.effects.registry import Box, EffectInput, effect
+
+
+def within(image: pyvips.Image, boxes: Iterable[Box], change: Change) -> pyvips.Image:
+    """Apply `change` to each box (pixels of `image`) and put the result back in place."""
+    for box in boxes:
+        if box.empty:
+            continue
+        part = image.crop(box.left, box.top, box.width, box.height)
+        image = image.insert(change(part), box.left, box.top)
+    return image
+
+
+@effect("blur_region", Int("strength", 100, low=1, high=2000), region=True)
+def blur_region(source: EffectInput, values: Values) -> pyvips.Image:
+    strength = values.number("strength")
+    return within(source.image, [source.region()], lambda part: blurred(part, strength))
+
+
+@effect("pixelate_region", Int("size", low=1, high=200), region=True)
+def pixelate_region(source: EffectInput, values: Values) -> pyvips.Image:
+    size = values.optional_number("size")
+    return within(source.image, [source.region()], lambda part: pixelated(part, size))
+
+
+FACE_EFFECTS = ("blur_faces", "pixelate_faces")
+"""Effects whose regions are the detected faces, which the pipeline passes in."""
+
+
+@effect("blur_faces", Int("strength", 500, low=1, high=2000))
+def blur_faces(source: EffectInput, values: Values) -> pyvips.Image:
+    # Relative to each face, so a large face is as unreadable as a small one: the default
+    # 500 blurs with a sigma of 1/8 of the face's side.
+    strength = values.number("strength")
+    return within(source.image, source.regions, lambda part: _face_blur(part, strength))
+
+
+def _face_blur(part: pyvips.Image, strength: int) -> pyvips.Image:
+    sigma = max(1.0, min(part.width, part.height) * strength / 4000)
+    return on_colour(part, lambda c: c.gaussblur(sigma, min_ampl=0.05, precision="approximate"))
+
+
+@effect("pixelate_faces", Int("size", low=1, high=200))
+def pixelate_faces(source: EffectInput, values: Values) -> pyvips.Image:
+    # Without a size, about 8 squares across each face.
+    size = values.optional_number("size")
+    return within(
+        source.image,
+        source.regions,
+        lambda part: pixelated(part, size or max(2, min(part.width, part.height) // 8)),
+    )
