@@ -11,25 +11,37 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
+from server.accesslog import AccessLog
 from server.cache import ResultCache
-from server.concurrency import RenderPool, SingleFlight
+from server.concurrency import PoolObserver, RenderPool, SingleFlight
 from server.detections import build_detection
-from server.origins import LocalOrigin
+from server.keylocks import KeyLocks
+from server.metrics import Metrics
+from server.observe import Observe, count_detectors, observability_routes
+from server.origins import build_origins
 from server.routes import routes
+from server.runtime import configure_vips
+from server.security import check_security_settings, limits_for
 from server.settings import Settings, SettingsError
 from server.state import AppState, Services
 from transforms import pipeline
 from transforms.errors import PixcastError
-from transforms.formats import IMAGE_EXTENSIONS
 from transforms.grammar import parse_url
-from transforms.model import Limits
 
 
 def create_app(settings: Settings) -> Starlette:
     """The ASGI app; raises SettingsError when a named transformation does not parse."""
     check_named_transformations(settings)
-    return Starlette(routes=routes(), lifespan=lifespan_for(settings))
+    check_security_settings(settings)
+    metrics = Metrics()
+    observe = Middleware(Observe, metrics=metrics, access_log=AccessLog(settings.access_log))
+    return Starlette(
+        routes=[*observability_routes(metrics), *routes()],
+        middleware=[observe],
+        lifespan=lifespan_for(settings, metrics),
+    )
 
 
 def check_named_transformations(settings: Settings) -> None:
@@ -43,31 +55,39 @@ def check_named_transformations(settings: Settings) -> None:
 
 
 def lifespan_for(
-    settings: Settings,
+    settings: Settings, metrics: Metrics | None = None
 ) -> Callable[[Starlette], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
-        services = build_services(settings)
+        configure_vips(settings)
+        services = build_services(settings, metrics)
         detection, store = build_detection(settings)
+        if metrics is not None:
+            count_detectors(detection.detectors, metrics)
         services = replace(services, detection=detection)
         try:
             yield {"services": services}
         finally:
             services.cache.close()
+            await services.origins.aclose()
+            services.pool.close()
             detection.detectors.close()
             store.close()
+            if metrics is not None:
+                metrics.close()
 
     return lifespan
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, observer: PoolObserver | None = None) -> Services:
     return Services(
         settings=settings,
-        origins=LocalOrigin(settings.originals, IMAGE_EXTENSIONS),
+        origins=build_origins(settings, limits_for(settings)),
         cache=ResultCache(settings.cache_dir, settings.cache_size_mb),
-        pool=RenderPool(settings.workers),
-        flights=SingleFlight(),
+        pool=RenderPool(settings.render_threads, settings.queue_limit, observer),
+        # One render per key across the processes sharing the cache directory too.
+        flights=SingleFlight(KeyLocks(settings.cache_dir / "locks")),
         # Looked up now, not at import, so a test can wrap pipeline.render beforehand.
         render=pipeline.render,
-        limits=Limits(max_dpr=settings.max_dpr),
+        limits=limits_for(settings),
     )

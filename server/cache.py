@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,15 @@ class ResultCache:
             self._cache.set(key, _encode(rendered), retry=True)
         except Exception:  # a broken cache must never break delivery
             logger.exception("result cache write failed for key %s", key)
+
+    def check_writable(self) -> None:
+        """Store, read back and delete a small entry (for /readyz); raises when it cannot."""
+        key = f"pixcast:readiness:{os.getpid()}"
+        self._cache.set(key, b"ok", retry=True)
+        found = self._cache.get(key, default=None, retry=True)
+        self._cache.delete(key, retry=True)
+        if found != b"ok":
+            raise OSError("an entry read back differs from the one stored")
 
     def close(self) -> None:
         self._cache.close()

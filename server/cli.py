@@ -6,15 +6,14 @@ Flags override PIXCAST_* environment variables, which override the --config TOML
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from server.app import create_app
 from server.settings import CONFIG_ENV, NAMED_TABLE, SettingsError, load_settings
+from server.signing import add_sign_arguments, sign_command
+from server.workers import serve
 
 # Flags take strings; settings.py converts and checks them, with the same messages as
 # for the environment and the config file.
@@ -24,7 +23,11 @@ _FLAGS: dict[str, str] = {
     "originals": "directory of original images (default ./examples/images)",
     "cache_dir": "result cache directory (default ./var/cache)",
     "cache_size_mb": "result cache size bound in MiB (default 1024)",
-    "workers": "render threads (default: the CPUs available)",
+    "workers": "worker processes sharing the socket and the cache (default 1)",
+    "render_threads": "renders at once per process (default: the CPUs / workers)",
+    "queue_limit": "renders that may wait for a thread; past it 503 (default 64)",
+    "access_log": "access log: text, json or off (default text)",
+    "vips_concurrency": "libvips threads per render (default 1)",
     "max_dpr": "largest dpr_ a URL may ask for (default 4.0)",
     "cache_control_max_age": "max-age for unversioned URLs, seconds (default 86400)",
     NAMED_TABLE: 'JSON object of named transformations, e.g. \'{"thumb": "c_fill,w_150"}\'',
@@ -36,6 +39,19 @@ _FLAGS: dict[str, str] = {
     "playground": "serve the browser playground at /playground: true or false (default false)",
     "uploads_dir": "where playground uploads are stored (default ./var/uploads)",
     "upload_max_mb": "largest playground upload in MiB (default 20)",
+    "api_secret": "API secrets for signed URLs, comma-separated, current first",
+    "strict": "strict mode: unsigned URLs may only use strict_allowed (default false)",
+    "strict_allowed": "transformations allowed unsigned in strict mode, separated by ; or spaces",
+    "fetch_allowed_hosts": "hosts fetch may read from, comma-separated; *.domain, * (default none)",
+    "allow_private_networks": "CIDRs the SSRF guard lets through, comma-separated (default none)",
+    "origins": "HTTP origins: prefix=base-URL pairs, comma-separated",
+    "max_source_megapixels": "largest original in megapixels, all frames (default 50)",
+    "max_source_bytes": "largest original in bytes (default 52428800)",
+    "max_output_side": "largest output width or height in pixels (default 8192)",
+    "max_components": "most chained components after named expansion (default 20)",
+    "request_timeout": "seconds a request may take before a 504 (default 30)",
+    "remote_ttl": "seconds before a remote original is revalidated (default 3600)",
+    "remote_cache_size_mb": "remote originals cache bound in MiB (default 1024)",
 }
 
 
@@ -50,21 +66,19 @@ def parser() -> argparse.ArgumentParser:
     for name, help_text in _FLAGS.items():
         serve.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
     serve.add_argument("--log-level", default="info", choices=_LOG_LEVELS, help="default info")
+    add_sign_arguments(commands.add_parser("sign", help="print a URL with its signature"))
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "sign":
+        return sign_command(args, os.environ)
     try:
         settings = load_settings(vars(args), os.environ)
         app = create_app(settings)
     except SettingsError as error:
         print(f"pixcast: error: {error}", file=sys.stderr)
         return 2
-    # uvicorn configures only its own loggers; this sends pixcast's (tracebacks of
-    # unexpected errors, cache failures) to stderr at the same level.
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    serve(app, settings, vars(args), args.log_level)
     return 0

@@ -1,29 +1,132 @@
 """Where blocking work runs: a bounded render pool, plain I/O threads, and single-flight.
 
-Rendering holds at most `workers` threads (libvips releases the GIL, so they run in
-parallel); identical concurrent requests share one render instead of stampeding.
+Rendering holds at most `render_threads` threads (libvips releases the GIL, so they run in
+parallel) and at most `queue_limit` renders wait for one: past that a request is refused
+at once (503, Retry-After). Identical concurrent requests share one render instead of
+stampeding, across the processes sharing a cache directory too (server.keylocks).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import os
+import threading
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar, TypeVarTuple
+from concurrent.futures import Future, ThreadPoolExecutor
+from time import perf_counter
+from typing import Generic, Protocol, TypeVar, TypeVarTuple
 
 import anyio
 import anyio.to_thread
+
+from server.keylocks import KeyLocks
+from transforms import phases
+from transforms.errors import ServiceUnavailable
 
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
 
 
-class RenderPool:
-    """At most `workers` renders at a time; more requests wait their turn in anyio's queue."""
+class PoolObserver(Protocol):
+    """What the pool reports (server.metrics counts it); called from any thread."""
 
-    def __init__(self, workers: int) -> None:
-        self.limiter = anyio.CapacityLimiter(workers)
+    def queued(self, change: int) -> None: ...
+
+    def started(self) -> None: ...
+
+    def finished(self) -> None: ...
+
+    def rejected(self) -> None: ...
+
+
+class Overloaded(ServiceUnavailable):
+    """Every render thread is busy and the queue is full (503 with Retry-After)."""
+
+
+class RenderPool:
+    """At most `workers` renders at a time; at most `queue_limit` more wait their turn
+    (None: no limit), and past that `run` raises Overloaded without queueing.
+
+    A caller that gives up (its deadline passed, its client left) stops waiting at once;
+    a render it queued but not started is dropped, and one already running keeps its
+    thread until it ends, so the bound holds for the work really running. The caller's
+    context variables (the request deadline) travel with the call into the thread.
+    """
+
+    def __init__(
+        self, workers: int, queue_limit: int | None = None, observer: PoolObserver | None = None
+    ) -> None:
+        self._executor = ThreadPoolExecutor(
+            workers, thread_name_prefix="pixcast-render", initializer=_yield_to_requests
+        )
+        self.capacity = None if queue_limit is None else workers + queue_limit
+        self.observer = observer
+        self._lock = threading.Lock()
+        self.waiting = 0  # submitted, not started
+        self.running = 0  # started, not finished (a caller that gave up still counts)
 
     async def run(self, func: Callable[[*Args], T], *args: *Args) -> T:
-        return await anyio.to_thread.run_sync(func, *args, limiter=self.limiter)
+        self._admit()
+        context = contextvars.copy_context()
+        submitted = perf_counter()
+        future = self._executor.submit(context.run, self._call, submitted, lambda: func(*args))
+        future.add_done_callback(self._dropped)
+        return await asyncio.wrap_future(future)
+
+    def _admit(self) -> None:
+        with self._lock:
+            full = self.capacity is not None and self.waiting + self.running >= self.capacity
+            if not full:
+                self.waiting += 1
+        if full:
+            if self.observer:
+                self.observer.rejected()
+            raise Overloaded("Server busy: every render thread is taken and the queue is full")
+        if self.observer:
+            self.observer.queued(1)
+
+    def _call(self, submitted: float, work: Callable[[], T]) -> T:
+        waited = perf_counter() - submitted
+        with self._lock:
+            self.waiting -= 1
+            self.running += 1
+        recorder = phases.current()
+        if recorder is not None:
+            recorder.record("queue", waited)
+        if self.observer:
+            self.observer.queued(-1)
+            self.observer.started()
+        try:
+            return work()
+        finally:
+            with self._lock:
+                self.running -= 1
+            if self.observer:
+                self.observer.finished()
+
+    def _dropped(self, future: Future[T]) -> None:
+        """A render cancelled before it started (its caller gave up) leaves the queue."""
+        if future.cancelled():
+            with self._lock:
+                self.waiting -= 1
+            if self.observer:
+                self.observer.queued(-1)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# Render threads run at a lower CPU priority (a higher nice value; libvips's own threads
+# inherit it), so on busy CPUs the event loop and the I/O threads that answer cache hits
+# get the CPU first: renders take what is left, and warm requests stay fast under load.
+RENDER_NICENESS = 10
+
+
+def _yield_to_requests() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RENDER_NICENESS)
 
 
 async def run_io(func: Callable[[*Args], T], *args: *Args) -> T:
@@ -39,33 +142,65 @@ class _Flight(Generic[T]):
 
 
 class SingleFlight(Generic[T]):
-    """Runs one call per key at a time; callers arriving meanwhile await its outcome."""
+    """Runs one call per key at a time; callers arriving meanwhile await its outcome.
 
-    def __init__(self) -> None:
+    With `locks`, the one caller per process also takes the key's cross-process lock, and
+    when it had to wait for another process it first asks `lookup` (the result that
+    process stored) before calling.
+    """
+
+    def __init__(self, locks: KeyLocks | None = None) -> None:
         self._flights: dict[str, _Flight[T]] = {}
+        self._locks = locks
 
-    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
-        """The call's result and whether it was shared from another caller's flight."""
+    async def run(
+        self,
+        key: str,
+        call: Callable[[], Awaitable[T]],
+        lookup: Callable[[], Awaitable[T | None]] | None = None,
+    ) -> tuple[T, bool]:
+        """The call's result and whether it was shared from another caller's flight
+        (in this process, or through `lookup` from another one)."""
         while (flight := self._flights.get(key)) is not None:
             await flight.done.wait()
             if not isinstance(flight.error, anyio.get_cancelled_exc_class()):
                 return _outcome(flight), True
             # The leader was cancelled (client gone): not our failure, so try again.
-        return await self._lead(key, call), False
+        return await self._lead(key, call, lookup)
 
-    async def _lead(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
+    async def _lead(
+        self,
+        key: str,
+        call: Callable[[], Awaitable[T]],
+        lookup: Callable[[], Awaitable[T | None]] | None,
+    ) -> tuple[T, bool]:
         flight: _Flight[T] = _Flight()
         self._flights[key] = flight
         try:
-            result = await call()
+            result, shared = await self._once(key, call, lookup)
             flight.value = (result,)
-            return result
+            return result, shared
         except BaseException as error:
             flight.error = error
             raise
         finally:
             del self._flights[key]
             flight.done.set()
+
+    async def _once(
+        self,
+        key: str,
+        call: Callable[[], Awaitable[T]],
+        lookup: Callable[[], Awaitable[T | None]] | None,
+    ) -> tuple[T, bool]:
+        if self._locks is None:
+            return await call(), False
+        async with self._locks.hold(key) as waited:
+            if waited and lookup is not None:
+                found = await lookup()
+                if found is not None:
+                    return found, True
+            return await call(), False
 
 
 def _outcome(flight: _Flight[T]) -> T:

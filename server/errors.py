@@ -28,6 +28,8 @@ Endpoint = Callable[[R], Awaitable[Response]]
 CLIENT_ERROR_CACHE = "public, max-age=60"
 SERVER_ERROR_CACHE = "no-store"
 CRASH_MESSAGE = "Internal server error"
+# 503 means overloaded (server.concurrency): clients and CDNs may try again this soon.
+RETRY_AFTER_SECONDS = "1"
 
 
 def header_safe(message: str) -> str:
@@ -48,6 +50,8 @@ def error_response(method: str, status: int, message: str) -> Response:
         "x-cld-error": header_safe(message),
         "x-content-type-options": "nosniff",
     }
+    if status == 503:
+        headers["retry-after"] = RETRY_AFTER_SECONDS
     return send(method, status, (message + "\n").encode("utf-8"), headers)
 
 

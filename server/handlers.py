@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from server import responses
 from server.cache import result_key
 from server.concurrency import run_io
+from server.deadlines import within_deadline
 from server.errors import guarded
 from server.origins import Original, SourceIdentity
 from server.security import check_request
@@ -40,14 +41,15 @@ async def no_favicon(request: Request[AppState]) -> Response:
 
 
 @guarded
+@within_deadline
 async def deliver(request: Request[AppState]) -> Response:
     services = request.state["services"]
-    timings = Timings()
+    timings = Timings.current()
     t = parse_url(request_path(request), services.settings.named_transformations)
     check_request(t, services.settings)
     with timings.measure("origin"):
-        source = await run_io(services.origins.locate, t.public_id)
-        original = await run_io(services.origins.read, source) if not t.steps else None
+        t, source = await services.origins.resolve(t)  # the d_ placeholder if missing
+        original = await services.origins.read(source) if not t.steps else None
     if original is not None:
         found = require_image(original, t.public_id)
         if t.extension is None or t.extension.value == found:
@@ -94,7 +96,13 @@ async def variant(
     async def render() -> tuple[Rendered, SourceIdentity]:
         return await render_and_store(services, t, source, original, accept, timings)
 
-    (rendered, identity), _shared = await services.flights.run(key, render)
+    async def stored() -> tuple[Rendered, SourceIdentity] | None:
+        # Another process rendered it while this one waited for the key's lock.
+        found = await run_io(services.cache.get, key)
+        return None if found is None else (found, source)
+
+    (rendered, identity), shared = await services.flights.run(key, render, stored)
+    timings.notes["coalesced"] = shared
     return rendered, identity, "MISS"
 
 
@@ -108,7 +116,7 @@ async def render_and_store(
 ) -> tuple[Rendered, SourceIdentity]:
     if original is None:
         with timings.measure("origin"):
-            original = await run_io(services.origins.read, source)
+            original = await services.origins.read(source)
     with timings.measure("render"):
         rendered = await services.pool.run(
             services.render, t, original.data, accept, services.limits,
@@ -135,6 +143,7 @@ def original_response(
     headers = {
         "content-type": formats.media_type(found),
         "cache-control": responses.cache_control(t, services.settings.cache_control_max_age),
+        **responses.substitute(t),
         "x-cache": "PASS",
     }
     return finish(request, original.data, original.identity, headers, timings)
@@ -152,6 +161,7 @@ def variant_response(
     headers = {
         "content-type": rendered.media_type,
         "cache-control": responses.cache_control(t, services.settings.cache_control_max_age),
+        **responses.substitute(t),
         "x-cache": x_cache,
     }
     if rendered.negotiated:

@@ -17,6 +17,9 @@ from starlette.responses import Response
 from transforms.model import Transformation
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+# A `d_` placeholder stands in until the original exists: keep it as briefly as a 404.
+SUBSTITUTE = "public, max-age=60"
+_HEADER_SAFE = "".join(chr(code) for code in range(0x20, 0x7F) if chr(code) != "%")
 # RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc excludes only DQUOTE.
 _ENTITY_TAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
 # Cloudinary's attachment names: letters, digits, `_ - !` and space.
@@ -43,9 +46,19 @@ def http_date(seconds: float) -> str:
 
 def cache_control(t: Transformation, max_age: int) -> str:
     """Versioned URLs never change meaning, so caches may keep them for a year."""
+    if t.substitute_for is not None:
+        return SUBSTITUTE
     if t.version is not None or t.flag("immutable_cache") is not None:
         return IMMUTABLE
     return f"public, max-age={max_age}"
+
+
+def substitute(t: Transformation) -> dict[str, str]:
+    """`X-Cld-Error` naming the missing original when the `d_` placeholder answers."""
+    if t.substitute_for is None:
+        return {}
+    # As server.errors.header_safe: printable ASCII stays, the rest is %-escaped UTF-8.
+    return {"x-cld-error": quote(t.substitute_for, safe=_HEADER_SAFE)}
 
 
 def attachment(name: str, extension: str) -> str:

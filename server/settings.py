@@ -6,6 +6,7 @@ the Settings is built, so a bad value stops start-up with a message that names i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -19,18 +20,24 @@ from typing import Any
 ENV_PREFIX = "PIXCAST_"
 CONFIG_ENV = "PIXCAST_CONFIG"
 NAMED_TABLE = "named_transformations"
+ORIGINS_TABLE = "origins"
 # `.` chains names in `t_a.b`, and `,` and `/` separate parameters and components.
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 # A layer maps a setting's name to (raw value, where it came from) for error messages.
 Layer = dict[str, tuple[object, str]]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A fetch allow-list entry: a host name, `*.` + a domain (its subdomains), or `*` (any host).
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+_HOST_PATTERN = re.compile(rf"^(\*|(\*\.)?{_LABEL}(\.{_LABEL})*)$")
+_BASE_URL = re.compile(r"^https?://[^/?#@\s]+(/[^?#\s]*)?$")
 
 
 class SettingsError(ValueError):
     """A setting is malformed or out of range; the message names the setting."""
 
 
-def default_workers() -> int:
+def available_cpus() -> int:
     """CPUs this process may run on (honours cpusets in containers), at least 1."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -51,7 +58,13 @@ class Settings:
     originals: Path = Path("examples/images")
     cache_dir: Path = Path("var/cache")
     cache_size_mb: int = 1024
-    workers: int = field(default_factory=default_workers)
+    # Serving under load (README "Under load"): processes, render threads per process
+    # (0: the CPUs divided among the processes), renders that may wait for a thread.
+    workers: int = 1
+    render_threads: int = 0
+    queue_limit: int = 64
+    access_log: str = "text"
+    vips_concurrency: int = 1
     max_dpr: float = 4.0
     cache_control_max_age: int = 86400
     named_transformations: Mapping[str, str] = field(default_factory=_empty_named)
@@ -63,13 +76,32 @@ class Settings:
     playground: bool = False
     uploads_dir: Path = Path("var/uploads")
     upload_max_mb: int = 20
+    # Sources, signatures and limits (docs/security.md). Secrets never appear in repr().
+    api_secret: tuple[str, ...] = field(default=(), repr=False)
+    strict: bool = False
+    strict_allowed: tuple[str, ...] = ()
+    fetch_allowed_hosts: tuple[str, ...] = ()
+    allow_private_networks: tuple[Network, ...] = ()
+    origins: Mapping[str, str] = field(default_factory=_empty_named)
+    max_source_megapixels: float = 50.0
+    max_source_bytes: int = 50 * 1024 * 1024
+    max_output_side: int = 8192
+    max_components: int = 20
+    request_timeout: float = 30.0
+    remote_ttl: int = 3600
+    remote_cache_size_mb: int = 1024
 
     def __post_init__(self) -> None:
         _check_ranges(self)
+        _check_serving(self)
+        if self.render_threads == 0:
+            object.__setattr__(self, "render_threads", max(1, available_cpus() // self.workers))
         _check_paths(self)
         _check_names(self.named_transformations)
+        _check_sources(self)
         # Read-only, so the frozen Settings cannot be changed through its table either.
         object.__setattr__(self, NAMED_TABLE, MappingProxyType(dict(self.named_transformations)))
+        object.__setattr__(self, ORIGINS_TABLE, MappingProxyType(_origin_table(self.origins)))
         object.__setattr__(self, "label_aliases", MappingProxyType(dict(self.label_aliases)))
         _check_detectors(self.detectors)
 
@@ -82,7 +114,6 @@ def _check_ranges(s: Settings) -> None:
     _require(bool(s.host.strip()), "host must not be empty")
     _require(1 <= s.port <= 65535, f"port must be between 1 and 65535, got {s.port}")
     _require(s.cache_size_mb >= 1, f"cache_size_mb must be at least 1, got {s.cache_size_mb}")
-    _require(1 <= s.workers <= 256, f"workers must be between 1 and 256, got {s.workers}")
     _require(1.0 <= s.max_dpr <= 10.0, f"max_dpr must be between 1 and 10, got {s.max_dpr}")
     _require(
         s.cache_control_max_age >= 0,
@@ -92,6 +123,64 @@ def _check_ranges(s: Settings) -> None:
         1 <= s.upload_max_mb <= 1024,
         f"upload_max_mb must be between 1 and 1024, got {s.upload_max_mb}",
     )
+
+
+ACCESS_LOG_FORMATS = ("text", "json", "off")
+
+
+def _check_serving(s: Settings) -> None:
+    _require(1 <= s.workers <= 64, f"workers must be between 1 and 64 processes, got {s.workers}")
+    _require(
+        0 <= s.render_threads <= 256,
+        f"render_threads must be between 1 and 256 (0: automatic), got {s.render_threads}",
+    )
+    _require(
+        0 <= s.queue_limit <= 100_000,
+        f"queue_limit must be between 0 and 100000, got {s.queue_limit}",
+    )
+    _require(
+        s.access_log in ACCESS_LOG_FORMATS,
+        f"access_log must be one of {', '.join(ACCESS_LOG_FORMATS)}, got {s.access_log!r}",
+    )
+    _require(
+        1 <= s.vips_concurrency <= 64,
+        f"vips_concurrency must be between 1 and 64, got {s.vips_concurrency}",
+    )
+
+
+def _check_sources(s: Settings) -> None:
+    """Limits, secrets and fetch hosts (docs/security.md)."""
+    _require(0 < s.max_source_megapixels <= 10_000, "max_source_megapixels must be in (0, 10000]")
+    _require(s.max_source_bytes >= 1024, "max_source_bytes must be at least 1024")
+    _require(1 <= s.max_output_side <= 65535, "max_output_side must be between 1 and 65535")
+    _require(1 <= s.max_components <= 1000, "max_components must be between 1 and 1000")
+    _require(0 < s.request_timeout <= 3600, "request_timeout must be in (0, 3600] seconds")
+    _require(s.remote_ttl >= 0, "remote_ttl must be 0 or more seconds")
+    _require(s.remote_cache_size_mb >= 1, "remote_cache_size_mb must be at least 1")
+    _require(all(s.api_secret), "api_secret entries must not be empty")
+    for host in s.fetch_allowed_hosts:
+        _require(
+            bool(_HOST_PATTERN.match(host)),
+            f"fetch_allowed_hosts entry {host!r} must be a lower-case host name, *.<domain> or *",
+        )
+
+
+def _origin_table(table: Mapping[str, str]) -> dict[str, str]:
+    """Prefix → base URL, each ending in `/`, longest prefix first (the first match wins)."""
+    clean: dict[str, str] = {}
+    for prefix, base in table.items():
+        key = prefix.strip("/") + "/"
+        parts = key[:-1].split("/")
+        _require(
+            key != "/" and not {"", ".", ".."} & set(parts),
+            f"origins prefix {prefix!r} must be a folder such as media/",
+        )
+        _require(
+            bool(_BASE_URL.match(base)),
+            f"origins base URL for {prefix!r} must be http(s)://host/path/, got {base!r}",
+        )
+        clean[key] = base if base.endswith("/") else base + "/"
+    return dict(sorted(clean.items(), key=lambda item: -len(item[0])))
 
 
 def _check_paths(s: Settings) -> None:
@@ -171,6 +260,38 @@ def _as_bool(raw: object) -> bool:
     raise ValueError("true or false (also 1/0, yes/no, on/off)")
 
 
+def _as_words(separator: str) -> Callable[[object], tuple[str, ...]]:
+    """A TOML array of strings, or one string split at `separator` (a regex)."""
+
+    def parse(raw: object) -> tuple[str, ...]:
+        if isinstance(raw, str):
+            return tuple(word for word in re.split(separator, raw.strip()) if word)
+        if isinstance(raw, list | tuple) and all(isinstance(word, str) for word in raw):
+            return tuple(word.strip() for word in raw if word.strip())
+        raise ValueError("a list of strings")
+
+    return parse
+
+
+def _as_networks(raw: object) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(word) for word in _as_words(r"[,\s]+")(raw))
+    except ValueError as error:
+        raise ValueError(f"CIDR networks such as 127.0.0.0/8 ({error})") from None
+
+
+def _as_mapping(raw: object) -> Mapping[str, str]:
+    """A TOML table, or `prefix=url,prefix=url` from the environment or a flag."""
+    if isinstance(raw, str):
+        pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
+        if not all(sep for _, sep, _ in pairs):
+            raise ValueError("prefix=base-URL pairs separated by commas")
+        return {key.strip(): value.strip() for key, _, value in pairs}
+    if isinstance(raw, Mapping) and all(isinstance(v, str) for v in raw.values()):
+        return dict(raw)
+    raise ValueError("a table of prefix → base URL")
+
+
 def _as_path(raw: object) -> Path:
     if isinstance(raw, Path):
         return raw
@@ -197,6 +318,10 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "cache_dir": _as_path,
     "cache_size_mb": _as_int,
     "workers": _as_int,
+    "render_threads": _as_int,
+    "queue_limit": _as_int,
+    "access_log": _as_str,
+    "vips_concurrency": _as_int,
     "max_dpr": _as_float,
     "cache_control_max_age": _as_int,
     NAMED_TABLE: _as_table,
@@ -208,6 +333,20 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "playground": _as_bool,
     "uploads_dir": _as_path,
     "upload_max_mb": _as_int,
+    "api_secret": _as_words(r"\s*,\s*"),
+    "strict": _as_bool,
+    # Transformations contain commas, so these are separated by spaces or `;`.
+    "strict_allowed": _as_words(r"[;\s]+"),
+    "fetch_allowed_hosts": _as_words(r"[,\s]+"),
+    "allow_private_networks": _as_networks,
+    ORIGINS_TABLE: _as_mapping,
+    "max_source_megapixels": _as_float,
+    "max_source_bytes": _as_int,
+    "max_output_side": _as_int,
+    "max_components": _as_int,
+    "request_timeout": _as_float,
+    "remote_ttl": _as_int,
+    "remote_cache_size_mb": _as_int,
 }
 NAMES = tuple(f.name for f in fields(Settings))
 _PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir")

@@ -12,7 +12,7 @@ from typing import TypedDict
 from detectors.service import RegionService
 from server.cache import ResultCache
 from server.concurrency import RenderPool, SingleFlight
-from server.origins import LocalOrigin, SourceIdentity
+from server.origins import Origins, SourceIdentity
 from server.settings import Settings
 from transforms.model import Limits, Rendered, Transformation
 
@@ -26,7 +26,7 @@ Renderer = Callable[
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    origins: LocalOrigin
+    origins: Origins
     cache: ResultCache
     pool: RenderPool
     # One render per cache key at a time; the result carries the identity it was read as.

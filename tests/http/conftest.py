@@ -74,7 +74,7 @@ def make_settings(tmp_path: Path, originals: Path) -> Callable[..., Settings]:
         values: dict[str, Any] = {
             "originals": originals,
             "cache_dir": tmp_path / "cache",
-            "workers": 2,
+            "render_threads": 2,
         }
         return Settings(**(values | overrides))
 

@@ -48,7 +48,7 @@ def server(originals: Path, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     args = [str(pixcast_command()), "serve", "--host", "127.0.0.1", "--port", str(port)]
     args += ["--originals", str(originals), "--cache-dir", str(tmp_path / "cache")]
-    args += ["--workers", "2", "--log-level", "warning"]
+    args += ["--render-threads", "2", "--log-level", "warning"]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

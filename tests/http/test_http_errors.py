@@ -96,14 +96,26 @@ def test_undecodable_original_without_transformation(client: TestClient) -> None
         ("/t_missing/camera.jpg", "Invalid named transformation: missing"),
         ("/dpr_5.0,w_10/camera.jpg", "Invalid dpr in transformation: 5"),
         ("/image/nope/w_10/camera.jpg", "Invalid delivery type: nope"),
-        ("/image/private/w_10/camera.jpg", "Invalid delivery type: private"),
-        ("/demo/image/authenticated/camera.jpg", "Invalid delivery type: authenticated"),
-        ("/image/fetch/https:%2F%2Fexample.com%2Fa.jpg", "Invalid delivery type: fetch"),
         ("/", "Invalid URL"),
     ],
 )
 def test_bad_parameters_are_400(client: TestClient, path: str, starts: str) -> None:
     assert_error(client.get(path), 400, starts)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "starts"),
+    [
+        ("/image/private/w_10/camera.jpg", 401, "private delivery needs a signed URL"),
+        ("/demo/image/authenticated/camera.jpg", 401, "authenticated delivery needs a signed"),
+        ("/image/fetch/https:%2F%2Fexample.com%2Fa.jpg", 403, "Fetch delivery is disabled"),
+    ],
+)
+def test_guarded_delivery_types_by_default(
+    client: TestClient, path: str, status: int, starts: str
+) -> None:
+    """With the default settings (no secret, no fetch hosts) these say what is missing."""
+    assert_error(client.get(path), status, starts)
 
 
 def test_max_dpr_setting(make_settings: Callable[..., Settings]) -> None:

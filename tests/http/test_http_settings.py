@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.settings import Settings, SettingsError, default_workers, load_settings
+from server.settings import Settings, SettingsError, available_cpus, load_settings
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -26,7 +26,8 @@ def test_defaults(base_env: dict[str, str]) -> None:
     settings = load_settings({}, base_env)
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
     assert settings.cache_size_mb == 1024
-    assert settings.workers == default_workers() >= 1
+    assert settings.render_threads == available_cpus() >= 1  # one process, every CPU
+    assert settings.workers == 1
     assert settings.max_dpr == 4.0
     assert settings.cache_control_max_age == 86400
     assert dict(settings.named_transformations) == {}
@@ -38,12 +39,15 @@ def test_default_paths_match_the_documented_ones() -> None:
 
 
 def test_precedence_file_then_env_then_flags(tmp_path: Path, base_env: dict[str, str]) -> None:
-    config = write_config(tmp_path / "pixcast.toml", "port = 9001\nworkers = 3\nmax_dpr = 2.5\n")
-    env = base_env | {"PIXCAST_CONFIG": str(config), "PIXCAST_PORT": "9002", "PIXCAST_WORKERS": "5"}
-    settings = load_settings({"workers": "7"}, env)
+    config = write_config(
+        tmp_path / "pixcast.toml", "port = 9001\nrender_threads = 3\nmax_dpr = 2.5\n"
+    )
+    env = base_env | {"PIXCAST_CONFIG": str(config), "PIXCAST_PORT": "9002"}
+    env["PIXCAST_RENDER_THREADS"] = "5"
+    settings = load_settings({"render_threads": "7"}, env)
     assert settings.max_dpr == 2.5  # only the file sets it
     assert settings.port == 9002  # env beats the file
-    assert settings.workers == 7  # the flag beats env and file
+    assert settings.render_threads == 7  # the flag beats env and file
 
 
 def test_config_flag_beats_config_env(tmp_path: Path, base_env: dict[str, str]) -> None:
@@ -105,6 +109,9 @@ def test_bad_named_transformation_stops_start_up(base_env: dict[str, str]) -> No
         ({"PIXCAST_PORT": "abc"}, r"port \(from environment PIXCAST_PORT\): expected an integer"),
         ({"PIXCAST_PORT": "70000"}, "port must be between 1 and 65535"),
         ({"PIXCAST_WORKERS": "0"}, "workers must be between"),
+        ({"PIXCAST_RENDER_THREADS": "-1"}, "render_threads must be between"),
+        ({"PIXCAST_QUEUE_LIMIT": "-1"}, "queue_limit must be between"),
+        ({"PIXCAST_ACCESS_LOG": "xml"}, "access_log must be one of text, json, off"),
         ({"PIXCAST_MAX_DPR": "x"}, "max_dpr .*expected a number"),
         ({"PIXCAST_MAX_DPR": "0.5"}, "max_dpr must be between"),
         ({"PIXCAST_CACHE_SIZE_MB": "0"}, "cache_size_mb must be at least 1"),

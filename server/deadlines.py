@@ -1,0 +1,38 @@
+"""The per-request deadline (`request_timeout`): past it, the request answers 504.
+
+Everything the request awaits is cancelled (remote reads included); a render already
+running stops at its next step (transforms.limits.check_deadline) and its thread is not
+waited for, while the render pool's bound still counts it until it ends.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.state import AppState
+from transforms.errors import GatewayTimeout
+from transforms.limits import deadline
+
+Endpoint = Callable[[Request[AppState]], Awaitable[Response]]
+
+
+def within_deadline(endpoint: Endpoint) -> Endpoint:
+    """`endpoint` cut off after the app's `request_timeout` seconds with a 504."""
+
+    @functools.wraps(endpoint)
+    async def wrapper(request: Request[AppState]) -> Response:
+        seconds = request.state["services"].settings.request_timeout
+        try:
+            with deadline(seconds), anyio.fail_after(seconds):
+                return await endpoint(request)
+        except TimeoutError:
+            raise GatewayTimeout(
+                f"The request took longer than {seconds:g} seconds (request_timeout)"
+            ) from None
+
+    return wrapper

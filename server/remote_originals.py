@@ -1,0 +1,168 @@
+"""Remote originals kept on disk (diskcache) and revalidated after a TTL.
+
+Per URL a small record (digest, validators, when last checked); bodies by digest, stored
+whole and only after every check passed, so no partial download is ever kept. After
+`ttl` seconds a conditional GET (If-None-Match / If-Modified-Since) revalidates: 304 keeps
+the copy; a failed revalidation (5xx, unreachable, timeout) serves the copy and tries again
+a minute later; 404 or 410 forgets it. Concurrent reads of one URL fetch it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import diskcache
+
+from server.concurrency import SingleFlight, run_io
+from server.origins import Original, SourceIdentity
+from server.remote import Fetched, FetchHosts, RemoteClient
+from transforms.errors import BadGateway, GatewayTimeout, NotFound
+
+logger = logging.getLogger(__name__)
+
+# After a failed revalidation, the stale copy is served this long before trying again.
+RETRY_AFTER = 60.0
+
+
+@dataclass(frozen=True)
+class Record:
+    """What is known about one URL. Times are seconds since the epoch."""
+
+    digest: str
+    size: int
+    etag: str | None
+    last_modified: str | None
+    modified: float  # the upstream's Last-Modified, else when these bytes first arrived
+    checked: float  # when the upstream last confirmed these bytes
+
+    def validators(self) -> dict[str, str]:
+        found = {"if-none-match": self.etag, "if-modified-since": self.last_modified}
+        return {name: value for name, value in found.items() if value}
+
+    def identity(self, url: str) -> SourceIdentity:
+        return SourceIdentity(url, int(self.modified * 1e9), self.size, 0, self.digest)
+
+
+class RemoteOriginals:
+    """Remote originals by URL: `locate` (cheap while fresh) then `read` (the bytes)."""
+
+    def __init__(
+        self,
+        client: RemoteClient,
+        directory: Path,
+        size_limit_mb: int,
+        ttl: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.ttl = ttl
+        self.clock = clock
+        self._store = diskcache.Cache(str(directory), size_limit=size_limit_mb * 1024 * 1024)
+        self._flights: SingleFlight[SourceIdentity] = SingleFlight()
+
+    async def locate(self, url: str, public_id: str, hosts: FetchHosts | None) -> SourceIdentity:
+        """The identity of the current bytes at `url`, fetching or revalidating if due."""
+        record = await run_io(self._record, url)
+        if record is not None and self.clock() - record.checked < self.ttl:
+            return record.identity(url)
+        identity, _shared = await self._flights.run(
+            url, lambda: self._refresh(url, public_id, hosts, record)
+        )
+        return identity
+
+    async def read(self, source: SourceIdentity) -> Original | None:
+        """The bytes of a located original; None when the store has dropped them since."""
+        data = await run_io(self._body, source.digest)
+        return None if data is None else Original(data, source)
+
+    async def forget(self, url: str) -> None:
+        await run_io(self._store.delete, _record_key(url))
+
+    def close(self) -> None:
+        self._store.close()
+
+    async def _refresh(
+        self, url: str, public_id: str, hosts: FetchHosts | None, record: Record | None
+    ) -> SourceIdentity:
+        validators = record.validators() if record is not None else {}
+        try:
+            fetched = await self.client.get(url, public_id, hosts, validators)
+        except NotFound:
+            await self.forget(url)
+            raise
+        except (BadGateway, GatewayTimeout) as error:
+            if record is None:
+                raise
+            return await self._serve_stale(url, record, error)
+        if fetched is None and record is not None:  # 304: the copy is still current
+            record = replace(record, checked=self.clock())
+        else:
+            assert fetched is not None
+            record = await self._keep(fetched, record)
+        await run_io(self._put_record, url, record)
+        return record.identity(url)
+
+    async def _serve_stale(
+        self, url: str, record: Record, error: BadGateway | GatewayTimeout
+    ) -> SourceIdentity:
+        logger.warning("revalidating %s failed (%s); serving the cached copy", url, error)
+        # The next request must not wait for the same failure: retry after RETRY_AFTER.
+        retry = self.clock() - self.ttl + RETRY_AFTER
+        await run_io(self._put_record, url, replace(record, checked=retry))
+        return record.identity(url)
+
+    async def _keep(self, fetched: Fetched, previous: Record | None) -> Record:
+        digest = hashlib.sha256(fetched.data).hexdigest()
+        now = self.clock()
+        same = previous is not None and previous.digest == digest
+        modified = _http_time(fetched.last_modified)
+        if modified is None:
+            modified = previous.modified if same and previous is not None else now
+        # The body first: a record never points at bytes that are not stored.
+        await run_io(self._put_body, digest, fetched.data)
+        return Record(digest, len(fetched.data), fetched.etag, fetched.last_modified, modified, now)
+
+    # --- the store (blocking; called through run_io) -------------------------------------
+
+    def _record(self, url: str) -> Record | None:
+        raw = self._store.get(_record_key(url), default=None, retry=True)
+        if not isinstance(raw, str):
+            return None
+        record = Record(**json.loads(raw))
+        # A body dropped by the size bound makes the record useless (and unsafe to
+        # revalidate with: a 304 would confirm bytes that are gone).
+        return record if _body_key(record.digest) in self._store else None
+
+    def _body(self, digest: str) -> bytes | None:
+        data = self._store.get(_body_key(digest), default=None, retry=True)
+        return data if isinstance(data, bytes) else None
+
+    def _put_record(self, url: str, record: Record) -> None:
+        self._store.set(_record_key(url), json.dumps(asdict(record)), retry=True)
+
+    def _put_body(self, digest: str, data: bytes) -> None:
+        self._store.set(_body_key(digest), data, retry=True)
+
+
+def _record_key(url: str) -> str:
+    return "record:" + url
+
+
+def _body_key(digest: str) -> str:
+    return "body:" + digest
+
+
+def _http_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
