@@ -23,7 +23,8 @@ setup: $(STAMP) models
 
 run: setup
 	$(BIN)/pixcast serve --host $(HOST) --port $(PORT) \
-		--originals examples/images --cache-dir var/cache
+		--originals examples/images --cache-dir var/cache \
+		--playground true --uploads-dir var/uploads
 
 lint: setup
 	$(BIN)/ruff check .
