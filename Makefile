@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: setup models system run test lint bench clean
+.PHONY: setup models system run test lint bench bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,14 @@ models: $(STAMP)
 
 setup: $(STAMP) models
 
+# The person model that set-up fetches for the tests (YOLOv8s, classes Normal/Fall)
+# lets g_person and g_auto find people here; production sets its own object_model.
 run: setup
 	$(BIN)/pixcast serve --host $(HOST) --port $(PORT) \
 		--originals examples/images --cache-dir var/cache \
-		--playground true --uploads-dir var/uploads
+		--playground true --uploads-dir var/uploads \
+		--object-model person-yolov8s.onnx \
+		--label-aliases '{"Normal": "person", "Fall": "person"}'
 
 lint: setup
 	$(BIN)/ruff check .
@@ -39,6 +43,9 @@ test: setup system lint
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+bench-load: setup
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
