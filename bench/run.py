@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,10 +103,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(originals: Path, cache: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    originals: Path, cache: Path, port: int, extra: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """`pixcast serve` on loopback with `extra` flags, once /healthz answers."""
     pixcast = Path(sys.executable).parent / "pixcast"
     command = [str(pixcast), "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--originals", str(originals), "--cache-dir", str(cache)]  # fmt: skip
+               "--originals", str(originals), "--cache-dir", str(cache), *extra]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

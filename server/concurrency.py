@@ -13,10 +13,11 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from time import perf_counter
-from typing import Generic, Protocol, TypeVar, TypeVarTuple
+from typing import Any, Generic, Protocol, TypeVar, TypeVarTuple
 
 import anyio
 import anyio.to_thread
@@ -46,13 +47,15 @@ class Overloaded(ServiceUnavailable):
 
 
 class RenderPool:
-    """At most `workers` renders at a time; at most `queue_limit` more wait their turn
-    (None: no limit), and past that `run` raises Overloaded without queueing.
+    """At most `workers` renders at a time; at most `queue_limit` more requests wait for
+    a turn (None: no limit), and past that `slot` raises Overloaded at once.
 
-    A caller that gives up (its deadline passed, its client left) stops waiting at once;
-    a render it queued but not started is dropped, and one already running keeps its
-    thread until it ends, so the bound holds for the work really running. The caller's
-    context variables (the request deadline) travel with the call into the thread.
+    A request takes its turn (`slot`) before it reads its original, so the requests that
+    wait hold no image bytes, then hands the render to one of the `workers` threads
+    (`Slot.run`). A caller that gives up (its deadline passed, its client left) stops
+    waiting at once; a render already running keeps its thread, and its turn, until it
+    ends, so the bound holds for the work really running. The caller's context variables
+    (the request deadline, its timings) travel with the call into the thread.
     """
 
     def __init__(
@@ -61,23 +64,45 @@ class RenderPool:
         self._executor = ThreadPoolExecutor(
             workers, thread_name_prefix="pixcast-render", initializer=_yield_to_requests
         )
+        self._turns = asyncio.Semaphore(workers)
         self.capacity = None if queue_limit is None else workers + queue_limit
         self.observer = observer
         self._lock = threading.Lock()
-        self.waiting = 0  # submitted, not started
-        self.running = 0  # started, not finished (a caller that gave up still counts)
+        self.waiting = 0  # requests waiting for a turn
+        self.holding = 0  # requests holding a turn (reading their original or rendering)
+        self.running = 0  # renders in a thread (one whose caller gave up still counts)
 
     async def run(self, func: Callable[[*Args], T], *args: *Args) -> T:
+        """Wait for a turn, then run `func(*args)` in a render thread."""
+        async with self.slot() as turn:
+            return await turn.run(func, *args)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Slot]:
+        """Hold one of the `workers` turns for the block (Overloaded when the queue is full)."""
         self._admit()
-        context = contextvars.copy_context()
-        submitted = perf_counter()
-        future = self._executor.submit(context.run, self._call, submitted, lambda: func(*args))
-        future.add_done_callback(self._dropped)
-        return await asyncio.wrap_future(future)
+        waited = perf_counter()
+        try:
+            await self._turns.acquire()
+        except BaseException:  # the caller gave up while waiting
+            self._leave_queue(holding=False)
+            raise
+        self._leave_queue(holding=True)
+        recorder = phases.current()
+        if recorder is not None:
+            recorder.record("queue", perf_counter() - waited)
+        turn = Slot(self)
+        try:
+            yield turn
+        finally:
+            with self._lock:
+                self.holding -= 1
+            turn.release_when_done(self._turns.release)
 
     def _admit(self) -> None:
         with self._lock:
-            full = self.capacity is not None and self.waiting + self.running >= self.capacity
+            taken = self.waiting + self.holding
+            full = self.capacity is not None and taken >= self.capacity
             if not full:
                 self.waiting += 1
         if full:
@@ -87,16 +112,21 @@ class RenderPool:
         if self.observer:
             self.observer.queued(1)
 
-    def _call(self, submitted: float, work: Callable[[], T]) -> T:
-        waited = perf_counter() - submitted
+    def _leave_queue(self, holding: bool) -> None:
         with self._lock:
             self.waiting -= 1
-            self.running += 1
-        recorder = phases.current()
-        if recorder is not None:
-            recorder.record("queue", waited)
+            self.holding += holding
         if self.observer:
             self.observer.queued(-1)
+
+    def _submit(self, work: Callable[[], T]) -> Future[T]:
+        """`work` in a render thread, with the caller's context variables."""
+        return self._executor.submit(contextvars.copy_context().run, self._call, work)
+
+    def _call(self, work: Callable[[], T]) -> T:
+        with self._lock:
+            self.running += 1
+        if self.observer:
             self.observer.started()
         try:
             return work()
@@ -106,16 +136,35 @@ class RenderPool:
             if self.observer:
                 self.observer.finished()
 
-    def _dropped(self, future: Future[T]) -> None:
-        """A render cancelled before it started (its caller gave up) leaves the queue."""
-        if future.cancelled():
-            with self._lock:
-                self.waiting -= 1
-            if self.observer:
-                self.observer.queued(-1)
-
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class Slot:
+    """One turn in the render pool: renders run through it, and the turn is given back
+    when the block ends, or when its last render ends if that is later."""
+
+    def __init__(self, pool: RenderPool) -> None:
+        self._pool = pool
+        self._pending: Future[Any] | None = None
+
+    async def run(self, func: Callable[[*Args], T], *args: *Args) -> T:
+        future = self._pool._submit(lambda: func(*args))
+        self._pending = future
+        return await asyncio.wrap_future(future)
+
+    def release_when_done(self, release: Callable[[], None]) -> None:
+        pending = self._pending
+        if pending is None or pending.done():
+            release()
+            return
+        loop = asyncio.get_running_loop()
+
+        def give_back(_: Future[Any]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed first: nothing to free
+                loop.call_soon_threadsafe(release)
+
+        pending.add_done_callback(give_back)
 
 
 # Render threads run at a lower CPU priority (a higher nice value; libvips's own threads

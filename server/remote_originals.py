@@ -21,6 +21,7 @@ from pathlib import Path
 import diskcache
 
 from server.concurrency import SingleFlight, run_io
+from server.keylocks import KeyLocks
 from server.origins import Original, SourceIdentity
 from server.remote import Fetched, FetchHosts, RemoteClient
 from transforms.errors import BadGateway, GatewayTimeout, NotFound
@@ -65,7 +66,10 @@ class RemoteOriginals:
         self.ttl = ttl
         self.clock = clock
         self._store = diskcache.Cache(str(directory), size_limit=size_limit_mb * 1024 * 1024)
-        self._flights: SingleFlight[SourceIdentity] = SingleFlight()
+        # One fetch per URL at a time, across the processes sharing the cache too.
+        self._flights: SingleFlight[SourceIdentity] = SingleFlight(
+            KeyLocks(directory.parent / "locks")
+        )
 
     async def locate(self, url: str, public_id: str, hosts: FetchHosts | None) -> SourceIdentity:
         """The identity of the current bytes at `url`, fetching or revalidating if due."""
@@ -73,9 +77,16 @@ class RemoteOriginals:
         if record is not None and self.clock() - record.checked < self.ttl:
             return record.identity(url)
         identity, _shared = await self._flights.run(
-            url, lambda: self._refresh(url, public_id, hosts, record)
+            url, lambda: self._refresh(url, public_id, hosts, record), lambda: self._fresh(url)
         )
         return identity
+
+    async def _fresh(self, url: str) -> SourceIdentity | None:
+        """What another process stored while this one waited for the URL's lock."""
+        record = await run_io(self._record, url)
+        if record is not None and self.clock() - record.checked < self.ttl:
+            return record.identity(url)
+        return None
 
     async def read(self, source: SourceIdentity) -> Original | None:
         """The bytes of a located original; None when the store has dropped them since."""

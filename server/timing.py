@@ -16,8 +16,8 @@ from time import perf_counter
 from transforms import phases
 
 PHASES = ("queue", "origin", "cache", "detect", "render", "encode")
-# Measured inside the handler's `render` span (the pool call), so taken out of it.
-_INSIDE_RENDER = ("queue", "detect", "encode")
+# Measured inside the handler's `render` span (the render thread), so taken out of it.
+_INSIDE_RENDER = ("detect", "encode")
 
 
 class Timings:
@@ -55,8 +55,8 @@ class Timings:
         return perf_counter() - self._start
 
     def phases(self) -> dict[str, float]:
-        """The phases that happened, in seconds, disjoint: `render` excludes the wait for
-        a thread, detection and encoding, which are phases of their own."""
+        """The phases that happened, in seconds, disjoint: `render` excludes detection
+        and encoding, which are phases of their own."""
         with self._lock:
             spans = dict(self._spans)
         if "render" in spans:
