@@ -30,14 +30,22 @@ KEY_SCHEMA = 1
 _SEPARATOR = b"\0"
 
 
-def result_key(t: Transformation, source: SourceIdentity, accept: str | None) -> str:
-    """sha256 over the canonical transformation, the source version and the Accept bucket.
+def result_key(
+    t: Transformation,
+    source: SourceIdentity,
+    accept: str | None,
+    layers: list[object] | None = None,
+) -> str:
+    """sha256 over the canonical transformation, the source version, the Accept bucket
+    and the versions of the layers' sources (server.layers.LocatedLayers.key).
 
     The bucket is part of the key only when the format is negotiated (`f_auto`), so other
     URLs share one entry whatever the client accepts.
     """
     bucket = accept_bucket(accept) if t.negotiates_format else None
     parts = [KEY_SCHEMA, canonical(t), asdict(source), bucket]
+    if layers:  # only with layers, so every other key stays what it was
+        parts.append(layers)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

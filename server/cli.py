@@ -39,6 +39,7 @@ _FLAGS: dict[str, str] = {
     "playground": "serve the browser playground at /playground: true or false (default false)",
     "uploads_dir": "where playground uploads are stored (default ./var/uploads)",
     "upload_max_mb": "largest playground upload in MiB (default 20)",
+    "fonts_dir": "directory of font files for text layers (default: bundled DejaVu Sans only)",
     "api_secret": "API secrets for signed URLs, comma-separated, current first",
     "strict": "strict mode: unsigned URLs may only use strict_allowed (default false)",
     "strict_allowed": "transformations allowed unsigned in strict mode, separated by ; or spaces",

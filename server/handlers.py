@@ -17,6 +17,7 @@ from server.cache import result_key
 from server.concurrency import run_io
 from server.deadlines import within_deadline
 from server.errors import guarded
+from server.layers import NO_LAYERS, LocatedLayers, locate_layers, read_layers
 from server.origins import Original, SourceIdentity
 from server.security import check_request
 from server.state import AppState, Services
@@ -87,14 +88,16 @@ async def variant(
 ) -> tuple[Rendered, SourceIdentity, str]:
     """The rendered variant from the cache, else rendered now; with X-Cache HIT or MISS."""
     accept = request.headers.get("accept")
-    key = result_key(t, source, accept)
+    with timings.measure("origin"):
+        layers = await locate_layers(services, t)  # a changed overlay is a new result
+    key = result_key(t, source, accept, layers.key)
     with timings.measure("cache"):
         cached = await run_io(services.cache.get, key)
     if cached is not None:
-        return cached, source, "HIT"
+        return cached, layers.newest(source), "HIT"
 
     async def render() -> tuple[Rendered, SourceIdentity]:
-        return await render_and_store(services, t, source, original, accept, timings)
+        return await render_and_store(services, t, source, original, accept, timings, layers)
 
     async def stored() -> tuple[Rendered, SourceIdentity] | None:
         # Another process rendered it while this one waited for the key's lock.
@@ -103,7 +106,7 @@ async def variant(
 
     (rendered, identity), shared = await services.flights.run(key, render, stored)
     timings.notes["coalesced"] = shared
-    return rendered, identity, "MISS"
+    return rendered, layers.newest(identity), "MISS"
 
 
 async def render_and_store(
@@ -113,18 +116,23 @@ async def render_and_store(
     original: Original | None,
     accept: str | None,
     timings: Timings,
+    layers: LocatedLayers = NO_LAYERS,
 ) -> tuple[Rendered, SourceIdentity]:
-    if original is None:
+    # The turn comes first: requests waiting for one hold no original's bytes.
+    async with services.pool.slot() as turn:
+        if original is None:
+            with timings.measure("origin"):
+                original = await services.origins.read(source)
         with timings.measure("origin"):
-            original = await services.origins.read(source)
-    with timings.measure("render"):
-        rendered = await services.pool.run(
-            services.render, t, original.data, accept, services.limits,
-            services.detection, source_key(original.identity),
-        )  # fmt: skip
-    # Key by the version actually read: if the file changed since locate(), the entry
+            sources, layers = await read_layers(services, layers)
+        with timings.measure("render"):
+            rendered = await turn.run(
+                services.render, t, original.data, accept, services.limits,
+                services.detection, source_key(original.identity), sources,
+            )  # fmt: skip
+    # Key by the versions actually read: if a file changed since locate(), the entry
     # belongs to the new version, never to the old one.
-    key = result_key(t, original.identity, accept)
+    key = result_key(t, original.identity, accept, layers.key)
     if rendered.cacheable:  # a crop degraded by a failed detector is not kept
         with timings.measure("cache"):
             await run_io(services.cache.put, key, rendered)

@@ -222,6 +222,11 @@ class Origins:
             return await self.remote.locate(t.public_id, t.public_id, self.fetch_hosts)
         return await self._locate(wanted(t))
 
+    async def locate_layer(self, public_id: str) -> SourceIdentity:
+        """An `l_`/`u_` layer's image (`docs/logo` or `docs/logo.png`): an upload original,
+        found as `d_` placeholders are (the signed folders are out of reach)."""
+        return await self._locate(placeholder_wanted(public_id))
+
     async def read(self, source: SourceIdentity) -> Original:
         if not source.remote:
             return await run_io(self.local.read, source)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+from server.layers import check_layers
 from server.remote import FetchHosts, check_fetch_enabled, check_fetch_host, remote_url
 from server.settings import Settings, SettingsError
 from server.signing import verify
@@ -27,6 +28,7 @@ def check_request(t: Transformation, settings: Settings) -> None:
     check_steps(t.steps, limits_for(settings))
     if t.delivery is Delivery.FETCH:
         check_fetch_host(remote_url(t.public_id), hosts)
+    check_layers(t, settings)
 
 
 def limits_for(settings: Settings) -> Limits:

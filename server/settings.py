@@ -76,6 +76,9 @@ class Settings:
     playground: bool = False
     uploads_dir: Path = Path("var/uploads")
     upload_max_mb: int = 20
+    # Text layers: font files found by name (`Arial` → arial.ttf); other names use the
+    # bundled DejaVu Sans.
+    fonts_dir: Path | None = None
     # Sources, signatures and limits (docs/security.md). Secrets never appear in repr().
     api_secret: tuple[str, ...] = field(default=(), repr=False)
     strict: bool = False
@@ -192,6 +195,10 @@ def _check_paths(s: Settings) -> None:
     _require(
         not s.uploads_dir.exists() or s.uploads_dir.is_dir(),
         f"uploads_dir exists and is not a directory: {s.uploads_dir}",
+    )
+    _require(
+        s.fonts_dir is None or s.fonts_dir.is_dir(),
+        f"fonts_dir must be an existing directory: {s.fonts_dir}",
     )
 
 
@@ -333,6 +340,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "playground": _as_bool,
     "uploads_dir": _as_path,
     "upload_max_mb": _as_int,
+    "fonts_dir": _as_path,
     "api_secret": _as_words(r"\s*,\s*"),
     "strict": _as_bool,
     # Transformations contain commas, so these are separated by spaces or `;`.
@@ -349,7 +357,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "remote_cache_size_mb": _as_int,
 }
 NAMES = tuple(f.name for f in fields(Settings))
-_PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir")
+_PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir", "fonts_dir")
 
 
 def _coerce(name: str, raw: object, source: str) -> Any:

@@ -14,12 +14,22 @@ from server.cache import ResultCache
 from server.concurrency import RenderPool, SingleFlight
 from server.origins import Origins, SourceIdentity
 from server.settings import Settings
+from transforms.context import LayerSources
 from transforms.model import Limits, Rendered, Transformation
 
 # transforms.pipeline.render: (transformation, original bytes, Accept, limits, detection,
-# source key) → Rendered.
+# source key, layer sources) → Rendered.
 Renderer = Callable[
-    [Transformation, bytes, str | None, Limits | None, RegionService | None, str | None], Rendered
+    [
+        Transformation,
+        bytes,
+        str | None,
+        Limits | None,
+        RegionService | None,
+        str | None,
+        LayerSources | None,
+    ],
+    Rendered,
 ]
 
 

@@ -1,14 +1,26 @@
-"""The render Context that every pipeline step reads and replaces its image in."""
+"""The render Context that every pipeline step reads and replaces its image in, and the
+layer sources a render reads."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping as Table
 from dataclasses import dataclass, field
 
 import pyvips
 
 from detectors.service import RegionService, SourceRegions
 from transforms.focus import Mapping
-from transforms.model import Limits
+from transforms.fonts import FontBook, font_book
+from transforms.model import Layer, Limits
+
+
+@dataclass(frozen=True)
+class LayerSources:
+    """What a render's layers read: each image layer's bytes by its source (the public id
+    as the URL names it, `docs/logo`, or the fetch URL), and the fonts of text layers."""
+
+    images: Table[str, bytes] = field(default_factory=dict)
+    fonts: FontBook = field(default_factory=lambda: font_book(None))
 
 
 @dataclass
@@ -31,6 +43,13 @@ class Context:
     crop: dict[str, float] | None = None
     streaming: bool = False
     detection: RegionService | None = None
+    layers: LayerSources = field(default_factory=LayerSources)
+    animated: bool = False
+    # Layer images already drawn in this render, by layer and region size (animations
+    # draw each layer on every frame).
+    drawn: dict[tuple[Layer, tuple[float, float] | None], pyvips.Image] = field(
+        default_factory=dict
+    )
 
     @property
     def size(self) -> tuple[int, int]:

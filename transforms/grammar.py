@@ -17,7 +17,9 @@ from urllib.parse import quote, unquote
 from transforms.colours import parse_colour
 from transforms.effects import parse_effect
 from transforms.errors import BadRequest
+from transforms.layer_grammar import group_layers, layer_parser, layer_value_text
 from transforms.model import (
+    LAYER_FLAGS,
     Angle,
     AngleMode,
     Border,
@@ -30,6 +32,7 @@ from transforms.model import (
     Focus,
     Format,
     Gravity,
+    Layer,
     Length,
     Quality,
     Radius,
@@ -268,12 +271,17 @@ FLAGS = (
     "getinfo",
     "ignore_aspect_ratio",
     "animated",
+    *LAYER_FLAGS,
 )
 _ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9_\-! ]{1,100}$")
 
 
 def _flags(text: str) -> tuple[Flag, ...]:
     return tuple(sorted({_flag(part) for part in text.split(".")}, key=lambda f: f.name))
+
+
+def _merged(first: tuple[Flag, ...], second: tuple[Flag, ...]) -> tuple[Flag, ...]:
+    return tuple(sorted({*first, *second}, key=lambda f: f.name))
 
 
 def _flag(text: str) -> Flag:
@@ -335,6 +343,8 @@ KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "pg": ("page", _page),
     "dl": ("delay", _delay),
     "d": ("default_image", _default_image),
+    "l": ("layer", layer_parser(underlay=False)),
+    "u": ("layer", layer_parser(underlay=True)),
 }
 FIELD_KEYS = {field_name: key for key, (field_name, _) in KEYS.items()}
 _COMPONENT_KEYS = {*KEYS, "t"}
@@ -367,6 +377,9 @@ def parse_component(component: str, named: Mapping[str, str], depth: int = 0) ->
         text = unquote(raw)
         if key == "t":
             expanded += _expand_named(text, named, depth)
+        elif key == "fl" and "flags" in values:
+            # Cloudinary writes `fl_layer_apply,fl_tiled`: repeated flags add up.
+            values["flags"] = _merged(values["flags"], _flags(text))
         elif key in KEYS:
             values[KEYS[key][0]] = KEYS[key][1](text)
         else:
@@ -393,7 +406,7 @@ def parse_steps(text: str, named: Mapping[str, str] | None = None) -> tuple[Step
     steps: list[Step] = []
     for component in text.strip("/").split("/") if text.strip("/") else []:
         steps += parse_component(component, named or {})
-    return tuple(steps)
+    return group_layers(steps)
 
 
 # --- whole URLs --------------------------------------------------------------------------
@@ -456,14 +469,14 @@ def _take_components(
     count = 0
     while len(rest) > 1:
         if _VERSION.match(rest[0]):
-            return tuple(steps), int(rest[0][1:]), rest[1:]
+            return group_layers(steps), int(rest[0][1:]), rest[1:]
         if not looks_like_component(rest[0]):
             break
         count += 1
         if count > MAX_COMPONENTS:
             raise BadRequest(f"Too many chained transformations (at most {MAX_COMPONENTS})")
         steps += parse_component(rest.pop(0), named)
-    return tuple(steps), None, rest
+    return group_layers(steps), None, rest
 
 
 def _public_id(rest: list[str], delivery: str) -> tuple[str, Format | None]:
@@ -527,14 +540,34 @@ def _escape(text: str) -> str:
 
 
 def step_text(step: Step) -> str:
-    """One Step as a URL component with its parameters sorted by key."""
+    """One Step as a URL component with its parameters sorted by key (a layer: all the
+    components of its sub-chain)."""
+    if step.layer is not None:
+        return _layer_text(step.layer, replace(step, layer=None))
+    return ",".join(sorted(_params(step)))
+
+
+def _params(step: Step) -> list[str]:
     params = []
     for item in fields(step):
         value = getattr(step, item.name)
         if value is None or value == ():
             continue
         params.append(f"{FIELD_KEYS[item.name]}_{_escape(_value_text(value))}")
-    return ",".join(sorted(params))
+    return params
+
+
+def _layer_text(layer: Layer, outer: Step) -> str:
+    """The layer's components; `outer` holds the parameters of an `l_` component parsed
+    on its own (parse_component), before its layer is grouped (then it is empty)."""
+    key = "u" if layer.underlay else "l"
+    value = f"{key}_{_escape(layer_value_text(layer))}"
+    head = ",".join(sorted([*_params(layer.head), *_params(outer), value]))
+    components = [head, *(step_text(step) for step in layer.steps)]
+    if layer.apply is not None:
+        flags = sorted((*layer.apply.flags, Flag("layer_apply")), key=lambda f: f.name)
+        components.append(step_text(replace(layer.apply, flags=tuple(flags))))
+    return "/".join(components)
 
 
 def canonical_steps(steps: tuple[Step, ...]) -> str:

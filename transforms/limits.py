@@ -19,7 +19,9 @@ _DEADLINE: ContextVar[float | None] = ContextVar("pixcast_deadline", default=Non
 
 
 def check_steps(steps: tuple[Step, ...], limits: Limits) -> None:
-    """Components (after named transformations expand) and dpr, before any I/O (400)."""
+    """Components (after named transformations expand, a layer's included) and dpr,
+    before any I/O (400)."""
+    steps = tuple(_components(steps))
     if len(steps) > limits.max_components:
         raise BadRequest(
             f"Too many chained transformations: {len(steps)} components "
@@ -30,6 +32,11 @@ def check_steps(steps: tuple[Step, ...], limits: Limits) -> None:
             raise BadRequest(
                 f"Invalid dpr in transformation: {step.dpr:g} (at most {limits.max_dpr:g})"
             )
+
+
+def _components(steps: tuple[Step, ...]) -> Iterator[Step]:
+    for step in steps:
+        yield from step.layer.components if step.layer is not None else (step,)
 
 
 def check_source_bytes(size: int, limits: Limits) -> None:

@@ -7,7 +7,7 @@ Transformation can be compared, cached and turned back into its canonical string
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -207,12 +207,90 @@ class Step:
     # `d_`: the public id to render instead when the original is missing, as written
     # (Cloudinary's `folder:name.ext` form); the origins resolve it, the pipeline ignores it.
     default_image: str | None = None
+    # `l_`/`u_` with its whole sub-chain; a Step holding a layer holds nothing else.
+    layer: Layer | None = None
 
     def has_flag(self, name: str) -> bool:
         return any(flag.name == name for flag in self.flags)
 
     def flag(self, name: str) -> Flag | None:
         return next((flag for flag in self.flags if flag.name == name), None)
+
+
+class LayerKind(StrEnum):
+    IMAGE = "image"  # l_<public id>, u_<public id>
+    FETCH = "fetch"  # l_fetch:<base64url URL>
+    TEXT = "text"  # l_text:<style>:<text>
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """`l_text:` style. `font` is the name as written (matched case-insensitively);
+    `size` is in pixels (points at 72 dpi); `weight` is normal, bold, thin, light or
+    100-900; spacings are pixels (None: the font's own)."""
+
+    font: str
+    size: int
+    weight: str = "normal"
+    italic: bool = False
+    decoration: str = "normal"  # or underline, strikethrough
+    alignment: str = "left"  # or center, right, start, end, justify
+    letter_spacing: int | None = None
+    line_spacing: int | None = None
+
+
+# Flags that only mean something inside a layer's sub-chain.
+LAYER_FLAGS = (
+    "layer_apply",
+    "relative",
+    "region_relative",
+    "tiled",
+    "no_overflow",
+    "cutter",
+    "text_disallow_overflow",
+)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """An overlay (`l_`) or underlay (`u_`): a sub-chain that renders one image and places it.
+
+    `source` is the public id (folders with `/`, an extension kept as written), the fetched
+    URL, or the text. `head` is the rest of the `l_` component, `steps` the components
+    after it and `apply` the closing `fl_layer_apply` component without that flag. When
+    `apply` is None the layer applies at the end of its own component, and `head`'s
+    gravity, x and y place it.
+    """
+
+    kind: LayerKind
+    source: str
+    underlay: bool = False
+    style: TextStyle | None = None
+    head: Step = field(default_factory=lambda: Step())
+    steps: tuple[Step, ...] = ()
+    apply: Step | None = None
+
+    @property
+    def placement(self) -> Step:
+        """The component whose gravity, x and y place the layer."""
+        return self.apply if self.apply is not None else self.head
+
+    @property
+    def components(self) -> tuple[Step, ...]:
+        """Every component of the sub-chain, as written."""
+        return (self.head, *self.steps, *((self.apply,) if self.apply is not None else ()))
+
+    def has_flag(self, name: str) -> bool:
+        return any(step.has_flag(name) for step in self.components)
+
+    @property
+    def chain(self) -> tuple[Step, ...]:
+        """The steps that make the layer's image: every component, the placement one
+        without its gravity and offsets (they place the layer instead)."""
+        placed = replace(self.placement, gravity=None, x=None, y=None)
+        if self.apply is None:
+            return (placed,)
+        return (self.head, *self.steps, placed)
 
 
 class Delivery(StrEnum):
@@ -273,6 +351,11 @@ class Transformation:
     @property
     def ignores_orientation(self) -> bool:
         return any(AngleMode.IGNORE in step.angles for step in self.steps)
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The overlays and underlays of the chain, in order."""
+        return tuple(step.layer for step in self.steps if step.layer is not None)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from transforms.animation import (
     join,
     split,
 )
-from transforms.context import Context
+from transforms.context import Context, LayerSources
 from transforms.effects import EffectInput, apply_effect, takes_region
 from transforms.effects.regions import FACE_EFFECTS
 from transforms.effects.registry import Box as EffectBox
@@ -55,6 +55,7 @@ from transforms.model import (
 from transforms.phases import phase
 from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
+from transforms.steps.layers import apply_layer
 from transforms.steps.load import Decoder, Header, read_header, shrink_factor
 from transforms.steps.resize import execute
 from transforms.steps.rotate import rotate
@@ -71,14 +72,17 @@ def render(
     limits: Limits | None = None,
     detection: RegionService | None = None,
     source_key: str | None = None,
+    layers: LayerSources | None = None,
 ) -> Rendered:
     """Render `t` from the original's bytes. Blocking: run it in a worker thread.
 
     `detection` finds faces and objects for detection gravities (None: they are a 400);
-    `source_key` names the original's bytes so its detections are found once and stored.
+    `source_key` names the original's bytes so its detections are found once and stored;
+    `layers` holds the bytes of the images its `l_`/`u_` layers name, and the fonts.
     """
     try:
-        return _render(t, source, accept, limits or Limits(), detection, source_key)
+        layers = layers or LayerSources()
+        return _render(t, source, accept, limits or Limits(), detection, source_key, layers)
     except pyvips.Error as error:
         reason = str(error).strip().splitlines()[0][:200]
         raise Unprocessable(f"pixcast could not process the image: {reason}") from None
@@ -91,12 +95,13 @@ def _render(
     limits: Limits,
     detection: RegionService | None,
     source_key: str | None,
+    layers: LayerSources,
 ) -> Rendered:
     check_steps(t.steps, limits)
     header = read_header(source, limits)
     check_page(chosen_page(t), header.pages)
     if is_animated(header.format, header.pages, t):
-        return _render_animation(t, source, accept, limits, header)
+        return _render_animation(t, source, accept, limits, header, layers)
     ignore = t.ignores_orientation
     initial = header.upright(ignore)
     decoder = Decoder(source, header, ignore, chosen_page(t))
@@ -109,7 +114,7 @@ def _render(
     shrink = shrink_factor(header, _reduction(first)) if first else 1
     image = decoder.decode(shrink, streaming=first is not None)
     context = Context(image, initial, header.format, len(source), limits, regions, mapping)
-    context.detection = detection
+    context.detection, context.layers = detection, layers
     context.streaming = first is not None
     ratio = (initial[0] / image.width, initial[1] / image.height)
     for index, step in enumerate(t.steps):
@@ -121,14 +126,20 @@ def _render(
 
 
 def _render_animation(
-    t: Transformation, source: bytes, accept: str | None, limits: Limits, header: Header
+    t: Transformation,
+    source: bytes,
+    accept: str | None,
+    limits: Limits,
+    header: Header,
+    layers: LayerSources,
 ) -> Rendered:
     """Every frame through every step, with one plan per step. Detection gravities use
     the centre on animations, as in Cloudinary."""
     decoder = Decoder(source, header, ignore_orientation=True)
     frames, timing = split(decoder.all_frames(), header.pages)
     size = (frames[0].width, frames[0].height)
-    context = Context(frames[0], size, header.format, len(source), limits)
+    context = Context(frames[0], size, header.format, len(source), limits, layers=layers)
+    context.animated = True
     for step in t.steps:
         check_deadline()
         plan = plan_step(step, context.size, size, limits, _centre)
@@ -186,7 +197,11 @@ def _reduction(plan: geometry.Plan) -> float:
 def run_step(
     context: Context, step: Step, plan: geometry.Plan | None, ratio: tuple[float, float]
 ) -> None:
-    """Resize, rotate, effect, corners, border, opacity, background — in that order."""
+    """Resize, rotate, effect, corners, border, opacity, background — in that order; or
+    draw a layer (a Step holding one holds nothing else)."""
+    if step.layer is not None:
+        apply_layer(context, step.layer, run_steps)
+        return
     if plan is not None:
         _record_crop(context, plan)
         context.image = execute(context.image, plan, step.background, ratio)
@@ -209,6 +224,15 @@ def run_step(
         context.image = apply_effect(step.effect, source)
         context.mapping = context.mapping if context.size == size else None
     _finish_step(context, step)
+
+
+def run_steps(context: Context, steps: tuple[Step, ...]) -> None:
+    """Steps on an image already loaded (a layer's), each planned on the image as it is."""
+    for step in steps:
+        check_deadline()
+        focuser = _focuser(context, context.detection)
+        plan = plan_step(step, context.size, context.initial, context.limits, focuser)
+        run_step(context, step, plan, (1.0, 1.0))
 
 
 def _finish_step(context: Context, step: Step) -> None:

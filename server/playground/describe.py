@@ -24,6 +24,8 @@ from transforms.model import (
     Flag,
     Focus,
     Format,
+    Layer,
+    LayerKind,
     Length,
     Quality,
     Radius,
@@ -106,6 +108,13 @@ FLAGS: dict[str, str] = {
     "getinfo": "answer with JSON about the input, the output and the detected regions "
     "instead of the image",
     "ignore_aspect_ratio": "with one of width and height, do not keep the aspect ratio",
+    "layer_apply": "close the layer opened by l_ or u_ and place it here (g_, x_, y_)",
+    "relative": "layer sizes (w_, h_ decimals) are fractions of the image under the layer",
+    "region_relative": "layer sizes are fractions of each face it is placed on (g_faces)",
+    "tiled": "repeat the layer over the whole image (a watermark); x_ and y_ are the gaps",
+    "no_overflow": "clip a layer that goes past the image's edges instead of growing it",
+    "cutter": "keep the image only where the layer is opaque",
+    "text_disallow_overflow": "refuse (400) a text layer larger than the image under it",
 }
 
 _ROTATIONS: dict[AngleMode, str] = {
@@ -285,6 +294,20 @@ def flags(values: tuple[Flag, ...]) -> str:
     return "Flag " + "; ".join(parts) + "."
 
 
+def layer(value: Layer) -> str:
+    where = "Underlay" if value.underlay else "Overlay"
+    if value.kind is LayerKind.TEXT and value.style is not None:
+        what = f"the text {value.source!r} in {value.style.font} {value.style.size} px"
+    elif value.kind is LayerKind.FETCH:
+        what = f"the image fetched from {value.source}"
+    else:
+        what = f"the image {value.source}"
+    return (
+        f"{where} {what}: the components up to fl_layer_apply transform it, and that "
+        "component places it (g_, x_, y_)."
+    )
+
+
 # Step field → sentence. The order is the order pixcast applies a component's parts in.
 DESCRIBE: dict[str, Callable[[Any], str]] = {
     "crop": crop,
@@ -306,4 +329,5 @@ DESCRIBE: dict[str, Callable[[Any], str]] = {
     "quality": quality,
     "format": output_format,
     "flags": flags,
+    "layer": layer,
 }

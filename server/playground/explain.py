@@ -114,7 +114,7 @@ def _component(
     seen: set[str] = set()
     for part, offset in _pieces(text, ",", start):
         param = _param(part, Span(offset, offset + len(part), index), named, max_dpr)
-        if param.field in seen:
+        if param.field in seen and param.field != "flags":  # repeated fl_ add up
             param = _replaced(param)
         seen.add(param.field or "")
         params.append(param)

@@ -12,6 +12,7 @@ from transforms.errors import BadRequest, PixcastError
 from transforms.grammar import canonical, parse_steps, parse_url
 from transforms.model import (
     AngleMode,
+    Colour,
     Compass,
     CropMode,
     Delivery,
@@ -19,15 +20,19 @@ from transforms.model import (
     Flag,
     Focus,
     Format,
+    Layer,
+    LayerKind,
     Length,
     Quality,
     Radius,
     Ratio,
     Step,
+    TextStyle,
     Unit,
 )
 
 PX = Unit.PIXELS
+SE = Compass.SOUTH_EAST
 
 # URL → (steps, public id, extension, delivery, version)
 TABLE: list[tuple[str, tuple[Step, ...], str, Format | None, Delivery, int | None]] = [
@@ -74,6 +79,40 @@ TABLE: list[tuple[str, tuple[Step, ...], str, Format | None, Delivery, int | Non
     ("/sample.jpg", (), "sample", Format.JPG, Delivery.UPLOAD, None),
     ("/v5/archive.v2", (), "archive.v2", None, Delivery.UPLOAD, 5),
     ("/e_grayscale,e_negate/x.jpg", (Step(effect=Effect("negate")),),
+     "x", Format.JPG, Delivery.UPLOAD, None),
+    # Layers: one Step holding the whole sub-chain.
+    ("/l_docs:logo,g_south_east,x_10,y_20,w_50/x.jpg",
+     (Step(layer=Layer(LayerKind.IMAGE, "docs/logo", head=Step(
+         gravity=SE, x=Length(10), y=Length(20), width=Length(50)))),),
+     "x", Format.JPG, Delivery.UPLOAD, None),
+    ("/l_badge/c_scale,w_40/fl_layer_apply,g_south_east,x_20,y_-40/x.jpg",
+     (Step(layer=Layer(LayerKind.IMAGE, "badge",
+                       steps=(Step(crop=CropMode.SCALE, width=Length(40)),),
+                       apply=Step(gravity=SE, x=Length(20), y=Length(-40)))),),
+     "x", Format.JPG, Delivery.UPLOAD, None),
+    ("/u_site_bg/c_fill,fl_layer_apply,fl_relative,h_1.0,w_1.0/x.jpg",
+     (Step(layer=Layer(LayerKind.IMAGE, "site_bg", underlay=True, apply=Step(
+         crop=CropMode.FILL, flags=(Flag("relative"),), height=Length(1.0, Unit.RELATIVE),
+         width=Length(1.0, Unit.RELATIVE)))),),
+     "x", Format.JPG, Delivery.UPLOAD, None),
+    ("/co_yellow,l_text:Arial_100_bold_italic_letter_spacing_50:Smile%21/fl_layer_apply,g_south"
+     "/x.jpg",
+     (Step(layer=Layer(LayerKind.TEXT, "Smile!", style=TextStyle(
+         "Arial", 100, weight="bold", italic=True, letter_spacing=50),
+         head=Step(colour=Colour(255, 255, 0, 255, "yellow")),
+         apply=Step(gravity=Compass.SOUTH))),),
+     "x", Format.JPG, Delivery.UPLOAD, None),
+    ("/l_text:Open%20Sans_20_underline_center_line_spacing_5:a%252Cb%252Fc%2525%20d/x.png",
+     (Step(layer=Layer(LayerKind.TEXT, "a,b/c% d", style=TextStyle(
+         "Open Sans", 20, decoration="underline", alignment="center", line_spacing=5))),),
+     "x", Format.PNG, Delivery.UPLOAD, None),
+    ("/l_fetch:aHR0cHM6Ly9leGFtcGxlLm9yZy9sb2dvLnBuZw/fl_layer_apply,fl_tiled/x.jpg",
+     (Step(layer=Layer(LayerKind.FETCH, "https://example.org/logo.png",
+                       apply=Step(flags=(Flag("tiled"),)))),),
+     "x", Format.JPG, Delivery.UPLOAD, None),
+    ("/w_300/l_a/e_sepia/l_b,fl_layer_apply/x.jpg",
+     (Step(width=Length(300)), Step(layer=Layer(LayerKind.IMAGE, "a")),
+      Step(effect=Effect("sepia")), Step(layer=Layer(LayerKind.IMAGE, "b"))),
      "x", Format.JPG, Delivery.UPLOAD, None),
 ]  # fmt: skip
 
@@ -158,6 +197,19 @@ REFUSALS = [
     ("/c_fill,w_0.5", "missing public id"),
     ("/dpr_auto,w_10/x.jpg", "Invalid dpr"),
     ("/z_0,w_10/x.jpg", "Invalid zoom"),
+    ("/fl_layer_apply/x.jpg", "Invalid flag in transformation: layer_apply"),
+    ("/w_10,fl_tiled/x.jpg", "Invalid flag in transformation: tiled"),
+    ("/l_video:intro/x.jpg", "video layers are not supported"),
+    ("/l_docs::logo/x.jpg", "Invalid layer in transformation: docs::logo"),
+    ("/l_a%2Fb/x.jpg", "Invalid layer in transformation: a/b"),
+    ("/l_fetch:bm90IGEgdXJs/x.jpg", "Invalid layer in transformation: fetch:bm90IGEgdXJs"),
+    ("/l_fetch:***/x.jpg", "Invalid layer in transformation: fetch:"),
+    ("/l_text:Arial:hello/x.jpg", "Invalid text style in transformation: Arial"),
+    ("/l_text:Arial_0:hello/x.jpg", "Invalid font size in transformation: 0"),
+    ("/l_text:Arial_20_wavy:hello/x.jpg", "Invalid text style in transformation: wavy"),
+    ("/l_text:Arial_20_stroke:hello/x.jpg", "Invalid text style in transformation: stroke"),
+    ("/l_text:Arial_20_line_spacing_-5:hello/x.jpg", "Invalid line spacing"),
+    ("/l_text:Arial_20:/x.jpg", "Invalid text layer"),
 ]
 
 
@@ -180,7 +232,8 @@ _PARTS = st.sampled_from(
      "x_-10", "y_0.25", "a_hflip.90", "r_10:20", "r_max", "b_rgb:ff000080", "bo_2px_solid_red",
      "o_40", "e_sepia:20", "e_blur", "q_auto:low", "q_75:420", "f_webp", "fl_getinfo",
      "fl_attachment:a_b", "dpr_2.0", "g_faces:center", "g_auto:subject:dog_avoid", "z_1.5",
-     "co_skyblue", "g_cat:dog"]
+     "co_skyblue", "g_cat:dog", "l_logo", "u_docs:bg.png", "l_text:Arial_20_bold:Hi%252C%20you",
+     "l_fetch:aHR0cHM6Ly9leGFtcGxlLm9yZy9sb2dvLnBuZw"]
 )  # fmt: skip
 
 
