@@ -24,7 +24,7 @@ _FLAGS: dict[str, str] = {
     "cache_dir": "result cache directory (default ./var/cache)",
     "cache_size_mb": "result cache size bound in MiB (default 1024)",
     "workers": "worker processes sharing the socket and the cache (default 1)",
-    "render_threads": "renders at once per process (default: the CPUs / workers)",
+    "render_threads": "renders at once per process (default: 2 x CPUs / workers)",
     "queue_limit": "renders that may wait for a thread; past it 503 (default 64)",
     "access_log": "access log: text, json or off (default text)",
     "vips_concurrency": "libvips threads per render (default 1)",

@@ -37,6 +37,9 @@ class SettingsError(ValueError):
     """A setting is malformed or out of range; the message names the setting."""
 
 
+RENDERS_PER_CPU = 2
+
+
 def available_cpus() -> int:
     """CPUs this process may run on (honours cpusets in containers), at least 1."""
     try:
@@ -98,7 +101,11 @@ class Settings:
         _check_ranges(self)
         _check_serving(self)
         if self.render_threads == 0:
-            object.__setattr__(self, "render_threads", max(1, available_cpus() // self.workers))
+            # Two renders per CPU: a render has serial, GIL-holding and I/O moments, and
+            # one render per core left the cores idle in them (bench/run.py, width300 on
+            # 2 CPUs: 55 req/s with 2 threads, 66-68 with 4, no gain with 6).
+            threads = max(1, RENDERS_PER_CPU * available_cpus() // self.workers)
+            object.__setattr__(self, "render_threads", threads)
         _check_paths(self)
         _check_names(self.named_transformations)
         _check_sources(self)

@@ -26,7 +26,7 @@ def test_defaults(base_env: dict[str, str]) -> None:
     settings = load_settings({}, base_env)
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
     assert settings.cache_size_mb == 1024
-    assert settings.render_threads == available_cpus() >= 1  # one process, every CPU
+    assert settings.render_threads == 2 * available_cpus() >= 2  # one process, two per CPU
     assert settings.workers == 1
     assert settings.max_dpr == 4.0
     assert settings.cache_control_max_age == 86400
