@@ -22,9 +22,11 @@ COPY scripts ./scripts
 RUN .venv/bin/python scripts/fetch_models.py --dest models --no-test-models
 
 FROM python:3.11-slim-bookworm
-# mediapipe's native libraries link against EGL and GLES (no GPU is used).
+# mediapipe's native libraries link against EGL and GLES (no GPU is used); text layers
+# render with Pango, whose fontconfig wants its default configuration (pixcast passes its
+# bundled font file itself).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libegl1 libgles2 \
+    && apt-get install -y --no-install-recommends libegl1 libgles2 fontconfig-config \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /opt/pixcast --shell /usr/sbin/nologin pixcast \
     && mkdir -p /data/originals /data/cache \
