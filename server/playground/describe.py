@@ -32,6 +32,7 @@ from transforms.model import (
     Ratio,
     Unit,
 )
+from transforms.steps.corners import expand
 
 CROP_MODES: dict[CropMode, str] = {
     CropMode.SCALE: "scale to exactly the size asked (may distort; with only one of width "
@@ -133,8 +134,6 @@ _FORMATS: dict[Format, str] = {
 }
 
 _CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
-# CSS shorthand: which given value each corner (top-left clockwise) takes for 1 to 4 values.
-_CORNER_SOURCES = {1: (0, 0, 0, 0), 2: (0, 1, 0, 1), 3: (0, 1, 2, 1), 4: (0, 1, 2, 3)}
 
 
 def length(value: Length, side: str) -> str:
@@ -222,8 +221,8 @@ def radius(value: Radius) -> str:
         return "Round the corners fully: a circle for a square image, an ellipse otherwise."
     if len(set(value.corners)) == 1:
         return f"Round the corners with a radius of {value.corners[0]} px."
-    sources = _CORNER_SOURCES[len(value.corners)]
-    parts = [f"{name} {value.corners[i]} px" for name, i in zip(_CORNERS, sources, strict=True)]
+    corners = expand(value.corners)
+    parts = [f"{name} {px} px" for name, px in zip(_CORNERS, corners, strict=True)]
     return f"Round the corners: {', '.join(parts)}."
 
 

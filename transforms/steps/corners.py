@@ -6,18 +6,21 @@ import pyvips
 
 from transforms.model import Radius
 
+# CSS shorthand: which given value each corner (top-left clockwise) takes for 1 to 4 values.
+_SHORTHAND = {1: (0, 0, 0, 0), 2: (0, 1, 0, 1), 3: (0, 1, 2, 1), 4: (0, 1, 2, 3)}
+
+
+def expand(corners: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """`r_` values (1 to 4) → top-left, top-right, bottom-right, bottom-left, as in CSS."""
+    first, second, third, fourth = (corners[i] for i in _SHORTHAND[len(corners)])
+    return (first, second, third, fourth)
+
 
 def corner_radii(radius: Radius, size: tuple[int, int]) -> tuple[float, float, float, float]:
-    """Top-left, top-right, bottom-right, bottom-left radii in pixels, CSS-style shorthand."""
+    """The four radii in pixels, each at most half the image's shorter side."""
     limit = min(size) / 2
-    values = radius.corners
-    if len(values) == 1:
-        values = values * 4
-    elif len(values) == 2:
-        values = (values[0], values[1], values[0], values[1])
-    elif len(values) == 3:
-        values = (values[0], values[1], values[2], values[1])
-    return tuple(min(float(v), limit) for v in values)  # type: ignore[return-value]
+    first, second, third, fourth = (min(float(v), limit) for v in expand(radius.corners))
+    return (first, second, third, fourth)
 
 
 def mask(radius: Radius, size: tuple[int, int]) -> pyvips.Image:
