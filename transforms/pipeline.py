@@ -94,7 +94,8 @@ def _render(
         return _render_animation(t, source, accept, limits, header, layers)
     ignore = t.ignores_orientation
     initial = header.upright(ignore)
-    decoder = Decoder(source, header, ignore, chosen_page(t))
+    keep = t.flag("keep_iptc") is not None  # the metadata is kept: libvips decodes it
+    decoder = Decoder(source, header, ignore, chosen_page(t), metadata=keep)
     regions = None
     if detection is not None:
         regions = detection.for_source(source_key, lambda: _probe(decoder))
