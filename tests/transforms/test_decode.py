@@ -61,6 +61,13 @@ def test_renders_use_the_fast_decode(plain: bytes, monkeypatch: pytest.MonkeyPat
     assert calls == [1]
 
 
+def test_the_density_is_kept(plain: bytes) -> None:
+    dense = bytes(pyvips.Image.new_from_buffer(plain, "").copy(xres=11.811, yres=11.811)
+                  .jpegsave_buffer(Q=90))  # fmt: skip
+    result = pipeline.render(parse_url("/w_200,f_png/p.jpg"), dense, None)
+    assert pyvips.Image.new_from_buffer(result.data, "").xres == pytest.approx(11.811, abs=0.01)
+
+
 def test_exif_orientation_is_applied(plain: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     image = pyvips.Image.new_from_buffer(plain, "").copy()
     image.set_type(pyvips.GValue.gint_type, "orientation", 6)  # displays turned 90°

@@ -34,6 +34,7 @@ class Header:
     pages: int
     # A JPEG in YCbCr with no embedded colour profile: simplejpeg can decode it.
     plain_jpeg: bool = False
+    resolution: tuple[float, float] = (1.0, 1.0)  # pixels per millimetre, as libvips has it
 
     def upright(self, ignore_orientation: bool) -> tuple[int, int]:
         if self.orientation in _TRANSPOSED and not ignore_orientation:
@@ -52,7 +53,8 @@ def read_header(source: bytes, limits: Limits) -> Header:
     except pyvips.Error:
         raise Unprocessable(f"The original {fmt} image could not be decoded") from None
     header = Header(fmt, image.width, image.height, _int_field(image, "orientation", 1),
-                    _int_field(image, "n-pages", 1), _plain_jpeg(fmt, image))  # fmt: skip
+                    _int_field(image, "n-pages", 1), _plain_jpeg(fmt, image),
+                    (image.xres, image.yres))  # fmt: skip
     _check_pixels(header, limits)
     return header
 
@@ -150,7 +152,8 @@ def _turbo_decode(source: bytes, header: Header, shrink: int) -> pyvips.Image | 
     height, width, bands = pixels.shape
     image = pyvips.Image.new_from_memory(np.ascontiguousarray(pixels).data, width, height,
                                          bands, "uchar")  # fmt: skip
-    return image.copy(interpretation="srgb")
+    xres, yres = header.resolution  # the density PNG and TIFF outputs carry on
+    return image.copy(interpretation="srgb", xres=xres, yres=yres)
 
 
 class Decoder:
