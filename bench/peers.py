@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -181,8 +182,18 @@ def figures(results: list[Measured], server: str, op: str) -> list[Measured]:
     return [r for r in results if r.server == server and r.op == op]
 
 
-def joined(values: list[float], digits: int = 1) -> str:
-    return " / ".join(f"{v:.{digits}f}" for v in values) if values else "-"
+def joined(values: list[float | None]) -> str:
+    """Figures of the rounds, "a / b"; "none" for a run in which no request completed."""
+    shown = ["none" if v is None else f"{v:.1f}" for v in values]
+    return " / ".join(shown) if shown else "-"
+
+
+def rate(result: Measured) -> float | None:
+    return result.req_s if result.requests else None
+
+
+def cpu_per_request(result: Measured) -> float | None:
+    return result.server_cpu_ms_per_req if result.requests else None
 
 
 def ratios(results: list[Measured], op: str, against: tuple[str, ...]) -> str:
@@ -191,7 +202,7 @@ def ratios(results: list[Measured], op: str, against: tuple[str, ...]) -> str:
     for mine in figures(results, "pixcast", "dcold" if op == "dcold" else op):
         peers = [r.req_s for r in results if r.op == ("d" if op == "dcold" else op)
                  and r.server in against and r.round == mine.round]  # fmt: skip
-        if peers and max(peers) > 0:
+        if mine.requests and peers and max(peers) > 0:
             found.append(mine.req_s / max(peers))
     if not found:
         return "-"
@@ -207,21 +218,22 @@ def table(results: list[Measured]) -> str:
     ]
     for op in OPERATIONS:
         peer_op = "d" if op.key == "dcold" else op.key
-        cells = [joined([r.req_s for r in figures(results, s, peer_op)]) for s in PEERS]
+        cells = [joined([rate(r) for r in figures(results, s, peer_op)]) for s in PEERS]
         if op.key == "dcold":
             cells[1] = "-"  # ipx has no face detection to run cold
         against = ("thumbor",) if op.key == "dcold" else PEERS
-        mine = joined([r.req_s for r in figures(results, "pixcast", op.key)])
+        mine = joined([rate(r) for r in figures(results, "pixcast", op.key)])
         quoted = IMGPROXY_QUOTED.get(op.key, "-")
         lines.append(f"| {op.key}: {op.title} | {quoted} | {' | '.join(cells)} | {mine} "
                      f"| {ratios(results, op.key, against)} |")  # fmt: skip
     return "\n".join(lines)
 
 
-def cpu_table(results: list[Measured]) -> str:
+def per_server(results: list[Measured], value: Callable[[Measured], float | None]) -> str:
+    """One row per op, one column per server: `value` of each round."""
     lines = ["| op | " + " | ".join(SERVERS) + " |", "|---|" + "---|" * len(SERVERS)]
     for op in OPERATIONS:
-        cells = [joined([r.server_cpu_ms_per_req for r in figures(results, s, op.key)])
+        cells = [joined([value(r) for r in figures(results, s, op.key)])
                  for s in SERVERS]  # fmt: skip
         lines.append(f"| {op.key} | {' | '.join(cells)} |")
     return "\n".join(lines)
@@ -243,10 +255,12 @@ def report(results: list[Measured], args: argparse.Namespace) -> str:
         "",
         "Server CPU, ms per request (utime + stime of each server's processes, from /proc):",
         "",
-        cpu_table(results),
+        per_server(results, cpu_per_request),
         "",
-        "Other processes' CPU during each run (interference), s: "
-        + ", ".join(f"{r.server} {r.op}: {r.other_cpu_s}" for r in results),
+        "CPU seconds other processes used during each run (interference; the figures are",
+        "only meaningful when these are near 0):",
+        "",
+        per_server(results, lambda r: r.other_cpu_s),
     ])  # fmt: skip
 
 
