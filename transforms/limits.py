@@ -157,9 +157,7 @@ def stopping_at_deadline(image: pyvips.Image) -> Iterator[None]:
         yield
     except pyvips.Error:
         if time.monotonic() >= at:
-            raise GatewayTimeout(
-                "The request took longer than its deadline and was stopped"
-            ) from None
+            raise GatewayTimeout(_STOPPED) from None
         raise
     finally:
         _WATCHDOG.unwatch(number)
