@@ -216,7 +216,7 @@ def table(results: list[Measured]) -> str:
         "| pixcast / best measured peer |",
         "|---|---|---|---|---|---|",
     ]
-    for op in OPERATIONS:
+    for op in measured_ops(results):
         peer_op = "d" if op.key == "dcold" else op.key
         cells = [joined([rate(r) for r in figures(results, s, peer_op)]) for s in PEERS]
         if op.key == "dcold":
@@ -229,10 +229,14 @@ def table(results: list[Measured]) -> str:
     return "\n".join(lines)
 
 
+def measured_ops(results: list[Measured]) -> list[Operation]:
+    return [op for op in OPERATIONS if any(r.op == op.key for r in results)]
+
+
 def per_server(results: list[Measured], value: Callable[[Measured], float | None]) -> str:
     """One row per op, one column per server: `value` of each round."""
     lines = ["| op | " + " | ".join(SERVERS) + " |", "|---|" + "---|" * len(SERVERS)]
-    for op in OPERATIONS:
+    for op in measured_ops(results):
         cells = [joined([value(r) for r in figures(results, s, op.key)])
                  for s in SERVERS]  # fmt: skip
         lines.append(f"| {op.key} | {' | '.join(cells)} |")
