@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: setup models system run test lint bench bench-load clean
+.PHONY: setup models system run test lint bench bench-load bench-peers clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench: setup
 
 bench-load: setup
 	$(BIN)/python bench/load.py
+
+# pixcast beside thumbor and ipx on loopback (bench/peers.py); the peers go to
+# $$PEERS_HOME (default ~/.cache/pixcast-peers). E.g. make bench-peers PEERS_FLAGS='-d 2'
+bench-peers: setup models
+	scripts/install-system-packages.sh bench/system-packages.txt
+	$(BIN)/python bench/peers.py $(PEERS_FLAGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -47,6 +47,7 @@ _FLAGS: dict[str, str] = {
     "allow_private_networks": "CIDRs the SSRF guard lets through, comma-separated (default none)",
     "origins": "HTTP origins: prefix=base-URL pairs, comma-separated",
     "max_source_megapixels": "largest original in megapixels, all frames (default 50)",
+    "max_animation_megapixels": "largest GIF or animated output, all frames (default 4)",
     "max_source_bytes": "largest original in bytes (default 52428800)",
     "max_output_side": "largest output width or height in pixels (default 8192)",
     "max_components": "most chained components after named expansion (default 20)",

@@ -37,6 +37,7 @@ def limits_for(settings: Settings) -> Limits:
         max_output_side=settings.max_output_side,
         max_dpr=settings.max_dpr,
         max_source_bytes=settings.max_source_bytes,
+        max_animation_pixels=int(settings.max_animation_megapixels * 1_000_000),
         max_components=settings.max_components,
     )
 

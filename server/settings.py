@@ -90,6 +90,7 @@ class Settings:
     allow_private_networks: tuple[Network, ...] = ()
     origins: Mapping[str, str] = field(default_factory=_empty_named)
     max_source_megapixels: float = 50.0
+    max_animation_megapixels: float = 4.0
     max_source_bytes: int = 50 * 1024 * 1024
     max_output_side: int = 8192
     max_components: int = 20
@@ -161,6 +162,9 @@ def _check_serving(s: Settings) -> None:
 def _check_sources(s: Settings) -> None:
     """Limits, secrets and fetch hosts (docs/security.md)."""
     _require(0 < s.max_source_megapixels <= 10_000, "max_source_megapixels must be in (0, 10000]")
+    _require(
+        0 < s.max_animation_megapixels <= 10_000, "max_animation_megapixels must be in (0, 10000]"
+    )
     _require(s.max_source_bytes >= 1024, "max_source_bytes must be at least 1024")
     _require(1 <= s.max_output_side <= 65535, "max_output_side must be between 1 and 65535")
     _require(1 <= s.max_components <= 1000, "max_components must be between 1 and 1000")
@@ -356,6 +360,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "allow_private_networks": _as_networks,
     ORIGINS_TABLE: _as_mapping,
     "max_source_megapixels": _as_float,
+    "max_animation_megapixels": _as_float,
     "max_source_bytes": _as_int,
     "max_output_side": _as_int,
     "max_components": _as_int,
