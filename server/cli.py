@@ -1,4 +1,5 @@
-"""The `pixcast` command: `pixcast serve [flags]` runs the server under uvicorn.
+"""The `pixcast` command: `pixcast serve [flags]` runs the server under uvicorn;
+`pixcast sign` signs a URL; `pixcast cache stats|verify|purge` maintains the cache.
 
 Flags override PIXCAST_* environment variables, which override the --config TOML file.
 """
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from server.app import create_app
+from server.maintenance import add_cache_arguments, cache_command
 from server.settings import CONFIG_ENV, NAMED_TABLE, SettingsError, load_settings
 from server.signing import add_sign_arguments, sign_command
 from server.workers import serve
@@ -68,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
         serve.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
     serve.add_argument("--log-level", default="info", choices=_LOG_LEVELS, help="default info")
     add_sign_arguments(commands.add_parser("sign", help="print a URL with its signature"))
+    add_cache_arguments(commands.add_parser("cache", help="stats, verify, purge the cache"))
     return top
 
 
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "sign":
         return sign_command(args, os.environ)
+    if args.command == "cache":
+        return cache_command(args, os.environ)
     try:
         settings = load_settings(vars(args), os.environ)
         app = create_app(settings)

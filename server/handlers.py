@@ -7,6 +7,7 @@ render runs in the bounded pool, once per cache key however many clients ask at 
 from __future__ import annotations
 
 import hashlib
+import time
 from urllib.parse import quote_from_bytes
 
 from starlette.requests import Request
@@ -118,6 +119,7 @@ async def render_and_store(
     timings: Timings,
     layers: LocatedLayers = NO_LAYERS,
 ) -> tuple[Rendered, SourceIdentity]:
+    started = time.time()  # a purge from now on keeps this render's result out
     # The turn comes first: requests waiting for one hold no original's bytes.
     async with services.pool.slot() as turn:
         if original is None:
@@ -135,7 +137,7 @@ async def render_and_store(
     key = result_key(t, original.identity, accept, layers.key)
     if rendered.cacheable:  # a crop degraded by a failed detector is not kept
         with timings.measure("cache"):
-            await run_io(services.cache.put, key, rendered)
+            await run_io(services.cache.put, key, rendered, t.public_id, started)
     return rendered, original.identity
 
 

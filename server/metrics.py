@@ -64,6 +64,11 @@ class Metrics:
         self.cache_misses = Counter(
             "pixcast_cache_misses", "Variants not in the result cache when asked", registry=r
         )
+        self.cache_write_failures = Counter(
+            "pixcast_cache_write_failures",
+            "Result cache writes that failed (disk full, read-only): served without storing",
+            registry=r,
+        )
         self.coalesced = Counter(
             "pixcast_coalesced",
             "Cache misses answered by an identical request's render (single-flight)",
@@ -122,6 +127,9 @@ class Metrics:
             self.phases.labels(name).observe(spent)
         if sent:
             self.bytes_out.labels(route).inc(sent)
+
+    def cache_write_failed(self) -> None:
+        self.cache_write_failures.inc()
 
     def cache_status(self, x_cache: str | None, coalesced: bool) -> None:
         if x_cache == "HIT":

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -96,6 +96,9 @@ class Settings:
     request_timeout: float = 30.0
     remote_ttl: int = 3600
     remote_cache_size_mb: int = 1024
+    # Which settings the operator gave (config file, environment, flags); None when the
+    # Settings is built in code, where a value that differs from its default counts as given.
+    given: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_ranges(self)
@@ -118,6 +121,12 @@ class Settings:
     @property
     def detector_names(self) -> tuple[str, ...]:
         return tuple(name for name in self.detectors.replace(" ", "").split(",") if name)
+
+    def is_given(self, name: str) -> bool:
+        """Whether the operator set `name`, rather than leaving its default."""
+        if self.given is not None:
+            return name in self.given
+        return bool(getattr(self, name) != _default(name))
 
 
 def _check_ranges(s: Settings) -> None:
@@ -363,7 +372,17 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "remote_ttl": _as_int,
     "remote_cache_size_mb": _as_int,
 }
-NAMES = tuple(f.name for f in fields(Settings))
+NAMES = tuple(f.name for f in fields(Settings) if f.name != "given")
+
+
+def _default(name: str) -> object:
+    """A setting's default value, as written on its field."""
+    found = next(f for f in fields(Settings) if f.name == name)
+    if found.default_factory is not MISSING:
+        return found.default_factory()
+    return found.default
+
+
 _PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir", "fonts_dir")
 
 
@@ -432,4 +451,4 @@ def load_settings(
     merged.update(read_environ(environ))
     merged.update(read_flags(flags))
     values = {name: _coerce(name, raw, source) for name, (raw, source) in merged.items()}
-    return Settings(**values)
+    return Settings(**values, given=frozenset(values))
