@@ -20,6 +20,7 @@ from server.settings import CONFIG_ENV, ENV_PREFIX, SettingsError, read_config
 
 DEFAULT_ROOT = Path("var/cache")
 MIB = 1024 * 1024
+FIX_PASSES = 4
 
 
 def add_cache_arguments(command: argparse.ArgumentParser) -> None:
@@ -103,11 +104,21 @@ def verify(root: Path, fix: bool) -> dict[str, list[str]]:
     for store in STORES:
         if not store_dir(root, store).is_dir():
             continue
-        with _open(root, store) as cache, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")  # check() reports through warnings
-            cache.check(fix=fix, retry=True)
-        found[store] = [str(warning.message) for warning in caught]
+        with _open(root, store) as cache:
+            found[store] = _check(cache, fix)
+            # A fix that removes an empty directory can leave its parent empty: repeat.
+            for _ in range(FIX_PASSES if fix and found[store] else 0):
+                if not _check(cache, fix):
+                    break
     return found
+
+
+def _check(cache: diskcache.Cache, fix: bool) -> list[str]:
+    with warnings.catch_warnings():
+        # check() gathers what it finds as warnings and returns them; "always", so a
+        # warnings-as-errors filter cannot turn the first finding into an exception.
+        warnings.simplefilter("always")
+        return [str(warning.message) for warning in cache.check(fix=fix, retry=True)]
 
 
 def purge(root: Path, public_id: str | None) -> int:
