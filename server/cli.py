@@ -52,6 +52,7 @@ _FLAGS: dict[str, str] = {
     "max_source_bytes": "largest original in bytes (default 52428800)",
     "max_output_side": "largest output width or height in pixels (default 8192)",
     "max_components": "most chained components after named expansion (default 20)",
+    "max_source_pages": "most frames or pages an original may have (default 1000)",
     "request_timeout": "seconds a request may take before a 504 (default 30)",
     "remote_ttl": "seconds before a remote original is revalidated (default 3600)",
     "remote_cache_size_mb": "remote originals cache bound in MiB (default 1024)",

@@ -38,6 +38,7 @@ def limits_for(settings: Settings) -> Limits:
         max_dpr=settings.max_dpr,
         max_source_bytes=settings.max_source_bytes,
         max_components=settings.max_components,
+        max_source_pages=settings.max_source_pages,
     )
 
 

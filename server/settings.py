@@ -93,6 +93,7 @@ class Settings:
     max_source_bytes: int = 50 * 1024 * 1024
     max_output_side: int = 8192
     max_components: int = 20
+    max_source_pages: int = 1000
     request_timeout: float = 30.0
     remote_ttl: int = 3600
     remote_cache_size_mb: int = 1024
@@ -173,6 +174,7 @@ def _check_sources(s: Settings) -> None:
     _require(s.max_source_bytes >= 1024, "max_source_bytes must be at least 1024")
     _require(1 <= s.max_output_side <= 65535, "max_output_side must be between 1 and 65535")
     _require(1 <= s.max_components <= 1000, "max_components must be between 1 and 1000")
+    _require(1 <= s.max_source_pages <= 100_000, "max_source_pages must be between 1 and 100000")
     _require(0 < s.request_timeout <= 3600, "request_timeout must be in (0, 3600] seconds")
     _require(s.remote_ttl >= 0, "remote_ttl must be 0 or more seconds")
     _require(s.remote_cache_size_mb >= 1, "remote_cache_size_mb must be at least 1")
@@ -368,6 +370,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "max_source_bytes": _as_int,
     "max_output_side": _as_int,
     "max_components": _as_int,
+    "max_source_pages": _as_int,
     "request_timeout": _as_float,
     "remote_ttl": _as_int,
     "remote_cache_size_mb": _as_int,
