@@ -40,12 +40,10 @@ def make(dest: Path) -> Path:
     pillow_heif.from_pillow(picture).save(partial, quality=QUALITY)
     partial.replace(target)  # whole or not at all
     info = pillow_heif.libheif_info()
-    (dest / f"{NAME}.PROVENANCE.md").write_text(
-        PROVENANCE.format(
-            name=NAME, quality=QUALITY, width=picture.width, height=picture.height,
-            heif=pillow_heif.__version__, libheif=info["libheif"], encoder=info["HEIF"],
-        )  # fmt: skip
-    )
+    facts = {"name": NAME, "quality": QUALITY, "width": picture.width}
+    facts |= {"height": picture.height, "heif": pillow_heif.__version__}
+    facts |= {"libheif": info["libheif"], "encoder": info["HEIF"]}
+    (dest / f"{NAME}.PROVENANCE.md").write_text(PROVENANCE.format(**facts))
     return target
 
 
