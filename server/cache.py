@@ -9,6 +9,7 @@ render that began before a purge never stores its result afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -61,6 +62,24 @@ def result_key(
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+class WholeFilesDisk(diskcache.Disk):  # type: ignore[misc]
+    """diskcache's Disk, except that a value file whose write fails (disk full, file too
+    large) is removed instead of being left behind, half written and unknown to the index."""
+
+    def _write(self, full_path: str, iterator: Any, mode: str, encoding: str | None = None) -> int:
+        try:
+            size: int = super()._write(full_path, iterator, mode, encoding)
+        except FileExistsError:  # not ours to remove
+            raise
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(full_path)
+            with contextlib.suppress(OSError):  # as diskcache removes a value: empty dirs too
+                os.removedirs(os.path.dirname(full_path))
+            raise
+        return size
+
+
 class ResultCache:
     """Rendered results by key, stored as a JSON header + NUL + the encoded bytes."""
 
@@ -73,7 +92,7 @@ class ResultCache:
         """`size_limit_mb` None keeps the bound the cache was made with (maintenance)."""
         bound = {} if size_limit_mb is None else {"size_limit": size_limit_mb * 1024 * 1024}
         # The default eviction (least recently stored) keeps reads free of writes.
-        self._cache = diskcache.Cache(str(directory), tag_index=True, **bound)
+        self._cache = diskcache.Cache(str(directory), tag_index=True, disk=WholeFilesDisk, **bound)
         self._on_write_failure = on_write_failure
         self._failure: tuple[float, str] | None = None  # when and why a write last failed
         self._reported = -FAILURE_REPORT_SECONDS
@@ -102,7 +121,6 @@ class ResultCache:
         except Exception as error:  # a broken cache must never break delivery
             self._write_failed(key, error)
             return False
-        self._failure = None
         return True
 
     def purged_since(self, public_id: str, started: float) -> bool:
@@ -128,7 +146,8 @@ class ResultCache:
         return dropped
 
     def recent_failure(self) -> str | None:
-        """Why the last write failed, if one failed in the last minute and none since."""
+        """Why the last write failed, if one failed in the last minute (small writes may
+        still succeed on a full disk: the failure is reported all the same)."""
         failure = self._failure
         if failure is None or time.monotonic() - failure[0] > FAILURE_REPORT_SECONDS:
             return None
