@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 
 from server.accesslog import send_to_stdout
 from server.app import create_app
-from server.metrics import MULTIPROC_ENV
+from server.metrics import MULTIPROC_ENV, forget_dead_processes
 from server.runtime import limit_malloc_arenas
 from server.settings import Settings, load_settings
 
@@ -68,6 +68,7 @@ def worker_app() -> Starlette:
     """The app of one worker process, from the parent's flags and environment."""
     flags: dict[str, object | None] = json.loads(os.environ[FLAGS_ENV])
     prepare_process(str(flags.pop("log_level", "info")))
+    forget_dead_processes()
     return create_app(load_settings(flags, os.environ))
 
 

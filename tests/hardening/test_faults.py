@@ -113,12 +113,16 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_other_keeps_serving(
         with httpx.Client(base_url=server.base, timeout=WAIT) as client:
             after = [client.get(QUICK) for _ in range(10)]
             slow = client.get(SLOW)
+            gauges = client.get("/metrics").text
     finally:
         server.stop()
     assert cut_off == b""  # its client loses the connection, never half an answer
     assert [a.status_code for a in meanwhile + after] == [200] * 20
     assert slow.status_code == 200 and slow.headers["x-cache"] == "MISS"
     assert len(workers) == 2
+    # The dead worker's live gauges went with it (its replacement dropped them).
+    assert metric(gauges, "pixcast_renders_running") == 0
+    assert metric(gauges, "pixcast_requests_in_flight") == 1  # the /metrics request itself
     assert f"Child process [{victim}] died" in server.output()  # the parent saw it, replaced it
     assert verify(cache, fix=False) == {store: [] for store in verify(cache, fix=False)}
 
