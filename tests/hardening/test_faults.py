@@ -130,7 +130,7 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_other_keeps_serving(
 # --- a disk that fills up ------------------------------------------------------------------
 
 FILE_LIMIT = 2 * 1024 * 1024  # bytes any file of the server may reach (RLIMIT_FSIZE)
-BIG = "/w_1200/f_png/noise.png"  # about 4 MiB of PNG: it can never be stored
+BIG = "/w_1200/f_png/noise.png"  # about 2.5 MB of PNG: more than any file may hold
 
 
 def limit_file_size() -> None:
