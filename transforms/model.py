@@ -394,3 +394,5 @@ class Limits:
     # GIF and animated outputs: frames x width x height (GIF quantisation costs ~2.5 s of
     # CPU per megapixel).
     max_animation_pixels: int = 4_000_000
+    # Frames of an animation or pages of a TIFF: each costs a decode whatever its size.
+    max_source_pages: int = 1000

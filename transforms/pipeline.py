@@ -25,6 +25,7 @@ from transforms.effects import EffectInput, apply_effect
 from transforms.effects.regions import FACE_EFFECTS
 from transforms.errors import Unprocessable
 from transforms.focus import Mapping
+from transforms.heic import read_source
 from transforms.limits import (
     check_deadline,
     check_output_pixels,
@@ -49,7 +50,7 @@ from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
 from transforms.steps.faces import face_boxes, turned
 from transforms.steps.layers import apply_layer
-from transforms.steps.load import Decoder, Header, read_header, shrink_factor
+from transforms.steps.load import Decoder, Header, shrink_factor
 from transforms.steps.resize import execute
 from transforms.steps.rotate import rotate
 from transforms.steps.tone import flatten, set_opacity
@@ -88,7 +89,7 @@ def _render(
     layers: LayerSources,
 ) -> Rendered:
     check_steps(t.steps, limits)
-    header = read_header(source, limits)
+    source, header = read_source(source, limits)
     check_page(chosen_page(t), header.pages)
     if is_animated(header.format, header.pages, t):
         return _render_animation(t, source, accept, limits, header, layers)

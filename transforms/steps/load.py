@@ -19,6 +19,8 @@ from transforms.formats import sniff
 from transforms.limits import check_source_bytes
 from transforms.model import Limits
 
+# The libvips loader (`vips-loader`, e.g. jpegload_buffer) each sniffed format must open with.
+_LOADERS = {"jpg": "jpeg", "avif": "heif", "heic": "heif"}
 # EXIF orientations 5-8 swap width and height.
 _TRANSPOSED = {5, 6, 7, 8}
 
@@ -43,8 +45,22 @@ class Header:
 
 
 def read_header(source: bytes, limits: Limits) -> Header:
-    """Sniff and open the original lazily; refuse non-images and oversized ones (413)."""
+    """Sniff and open the original lazily; refuse non-images (415), unreadable headers
+    (422), oversized ones and ones with too many frames or pages (413)."""
     check_source_bytes(len(source), limits)
+    fmt, image = open_original(source)
+    header = Header(fmt, image.width, image.height, _int_field(image, "orientation", 1),
+                    _int_field(image, "n-pages", 1), _plain_jpeg(fmt, image),
+                    (image.xres, image.yres))  # fmt: skip
+    _check_pages(header, limits)
+    _check_pixels(header, limits)
+    return header
+
+
+def open_original(source: bytes) -> tuple[str, pyvips.Image]:
+    """The format (from the magic bytes) and the lazily opened image: only the header is
+    read, no pixel is decoded. 415 for what is not an image (SVG and PDF included: they
+    are never rasterised), 422 when the header cannot be read as that format."""
     fmt = sniff(source)
     if fmt is None:
         raise UnsupportedMediaType("The original is not an image pixcast can read")
@@ -52,11 +68,18 @@ def read_header(source: bytes, limits: Limits) -> Header:
         image = pyvips.Image.new_from_buffer(source, "")
     except pyvips.Error:
         raise Unprocessable(f"The original {fmt} image could not be decoded") from None
-    header = Header(fmt, image.width, image.height, _int_field(image, "orientation", 1),
-                    _int_field(image, "n-pages", 1), _plain_jpeg(fmt, image),
-                    (image.xres, image.yres))  # fmt: skip
-    _check_pixels(header, limits)
-    return header
+    loader = str(image.get("vips-loader")) if image.get_typeof("vips-loader") else ""
+    if not loader.startswith(_LOADERS.get(fmt, fmt)):
+        raise Unprocessable(f"The original {fmt} image could not be decoded as {fmt}")
+    return fmt, image
+
+
+def _check_pages(header: Header, limits: Limits) -> None:
+    if header.pages > limits.max_source_pages:
+        raise PayloadTooLarge(
+            f"The original has {header.pages} frames or pages "
+            f"(the limit is {limits.max_source_pages})"
+        )
 
 
 def _plain_jpeg(fmt: str, image: pyvips.Image) -> bool:
