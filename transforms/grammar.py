@@ -17,11 +17,14 @@ from urllib.parse import quote, unquote
 from transforms.colours import parse_colour
 from transforms.effects import parse_effect
 from transforms.errors import BadRequest
+from transforms.expressions import is_expression, parse_condition, parse_expression
+from transforms.hints import parse_auto_width
 from transforms.layer_grammar import group_layers, layer_parser, layer_value_text
 from transforms.model import (
     LAYER_FLAGS,
     Angle,
     AngleMode,
+    AutoWidth,
     Border,
     Colour,
     Compass,
@@ -41,6 +44,7 @@ from transforms.model import (
     Transformation,
     Unit,
 )
+from transforms.variables import BLOCK_ENDS, check_chain
 
 _INT = re.compile(r"^-?\d{1,7}$")
 _DECIMAL = re.compile(r"^-?\d{0,7}\.\d{1,9}$")
@@ -179,8 +183,6 @@ def _zoom(text: str) -> float:
 
 
 def _dpr(text: str) -> float:
-    if text == "auto":
-        raise BadRequest("Invalid dpr in transformation: auto (pixcast needs a number such as 2.0)")
     return _positive_float(text, "dpr")
 
 
@@ -347,7 +349,17 @@ KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "u": ("layer", layer_parser(underlay=True)),
 }
 FIELD_KEYS = {field_name: key for key, (field_name, _) in KEYS.items()}
-_COMPONENT_KEYS = {*KEYS, "t"}
+FIELD_KEYS |= {"auto_width": "w", "auto_dpr": "dpr", "condition": "if"}
+_COMPONENT_KEYS = {*KEYS, "t", "if", "$"}
+# Keys whose value may be an expression (`w_$w_mul_2`, `x_iw_div_4`).
+EXPRESSION_KEYS = ("w", "h", "x", "y", "z", "ar", "a", "r", "o", "dpr", "q")
+_ASSIGNMENT = re.compile(r"^\$([a-zA-Z][a-zA-Z0-9]{0,31})_(.+)$", re.DOTALL)
+
+
+def parse_value(key: str, text: str) -> tuple[str, Any]:
+    """One parameter's (Step field, value), for values the render computes from expressions."""
+    field_name, parser = KEYS[key]
+    return field_name, parser(text)
 
 
 # --- components --------------------------------------------------------------------------
@@ -356,6 +368,10 @@ _COMPONENT_KEYS = {*KEYS, "t"}
 def _split_params(component: str) -> list[tuple[str, str]]:
     params = []
     for part in component.split(","):
+        assignment = _ASSIGNMENT.match(part)
+        if assignment:
+            params.append(("$" + assignment.group(1), assignment.group(2)))
+            continue
         match = _PARAM.match(part)
         if not match:
             raise BadRequest(f"Invalid transformation parameter: {unquote(part)}")
@@ -365,8 +381,9 @@ def _split_params(component: str) -> list[tuple[str, str]]:
 
 def looks_like_component(segment: str) -> bool:
     """A path segment is a transformation when one of its parts has a known key."""
-    keys = {match.group(1) for match in map(_PARAM.match, segment.split(",")) if match}
-    return bool(keys & _COMPONENT_KEYS)
+    parts = segment.split(",")
+    keys = {match.group(1) for match in map(_PARAM.match, parts) if match}
+    return bool(keys & _COMPONENT_KEYS) or any(_ASSIGNMENT.match(p) for p in parts)
 
 
 def parse_component(component: str, named: Mapping[str, str], depth: int = 0) -> list[Step]:
@@ -380,13 +397,49 @@ def parse_component(component: str, named: Mapping[str, str], depth: int = 0) ->
         elif key == "fl" and "flags" in values:
             # Cloudinary writes `fl_layer_apply,fl_tiled`: repeated flags add up.
             values["flags"] = _merged(values["flags"], _flags(text))
+        elif key.startswith("$") or key == "if" or (key in ("w", "dpr") and _is_auto(text)):
+            _special(key, text, values)
         elif key in KEYS:
-            values[KEYS[key][0]] = KEYS[key][1](text)
+            _plain_or_deferred(key, text, values)
         else:
             raise BadRequest(f"Invalid transformation parameter: {key}_{text}")
+    if "deferred" in values:
+        values["deferred"] = tuple(sorted(values["deferred"].items()))
     if values or not expanded:
         expanded.append(Step(**values))
     return expanded
+
+
+def _is_auto(text: str) -> bool:
+    return text == "auto" or text.startswith("auto:")
+
+
+def _special(key: str, text: str, values: dict[str, Any]) -> None:
+    """`$name_<value>`, `if_<condition>`, `w_auto...` and `dpr_auto`."""
+    if key.startswith("$"):
+        parse_expression(text)
+        values["variables"] = (*values.get("variables", ()), (key[1:], text))
+    elif key == "if":
+        if text not in BLOCK_ENDS:
+            parse_condition(text)
+        values["condition"] = text
+    elif key == "w":
+        values["auto_width"] = parse_auto_width(text)
+    elif text != "auto":
+        raise BadRequest(f"Invalid dpr in transformation: {text} (expected a number or auto)")
+    else:
+        values["auto_dpr"] = True
+
+
+def _plain_or_deferred(key: str, text: str, values: dict[str, Any]) -> None:
+    field_name, parser = KEYS[key]
+    try:
+        values[field_name] = parser(text)
+    except BadRequest:
+        if key not in EXPRESSION_KEYS or not is_expression(text):
+            raise
+        parse_expression(text)  # a bad expression is a 400 naming it
+        values.setdefault("deferred", {})[key] = text
 
 
 def _expand_named(names: str, named: Mapping[str, str], depth: int) -> list[Step]:
@@ -406,7 +459,9 @@ def parse_steps(text: str, named: Mapping[str, str] | None = None) -> tuple[Step
     steps: list[Step] = []
     for component in text.strip("/").split("/") if text.strip("/") else []:
         steps += parse_component(component, named or {})
-    return group_layers(steps)
+    grouped = group_layers(steps)
+    check_chain(grouped)
+    return grouped
 
 
 # --- whole URLs --------------------------------------------------------------------------
@@ -443,6 +498,7 @@ def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transfor
     if not rest or _is_bare_component(rest):
         raise BadRequest("Invalid URL: missing public id after the transformations")
     public_id, extension = _public_id(rest, delivery)
+    check_chain(steps)
     return Transformation(
         steps, public_id, extension, Delivery(delivery), version, cloud, signature, signed_part
     )
@@ -498,7 +554,7 @@ def _value_text(value: object) -> str:
     if isinstance(value, Ratio):
         ratio = number_text(value.numerator)
         return ratio if value.denominator == 1.0 else f"{ratio}:{number_text(value.denominator)}"
-    if isinstance(value, Focus | Colour):
+    if isinstance(value, Focus | Colour | AutoWidth):
         return value.text
     if isinstance(value, Border):
         return f"{value.width}px_solid_{value.colour.text}"
@@ -544,14 +600,26 @@ def step_text(step: Step) -> str:
     components of its sub-chain)."""
     if step.layer is not None:
         return _layer_text(step.layer, replace(step, layer=None))
-    return ",".join(sorted(_params(step)))
+    return ",".join([*_leading(step), *sorted(_params(step))])
+
+
+def _leading(step: Step) -> list[str]:
+    """`if_` first, then the `$variables` in their order, as the SDKs write them."""
+    head = [f"if_{_escape(step.condition)}"] if step.condition is not None else []
+    return head + [f"${name}_{_escape(text)}" for name, text in step.variables]
+
+
+_LEADING = ("condition", "variables")
 
 
 def _params(step: Step) -> list[str]:
-    params = []
+    params = [f"{key}_{_escape(text)}" for key, text in step.deferred]
     for item in fields(step):
         value = getattr(step, item.name)
-        if value is None or value == ():
+        if value is None or value == () or item.name in (*_LEADING, "deferred"):
+            continue
+        if item.name == "auto_dpr":
+            params += ["dpr_auto"] if value else []
             continue
         params.append(f"{FIELD_KEYS[item.name]}_{_escape(_value_text(value))}")
     return params

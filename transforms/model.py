@@ -209,12 +209,37 @@ class Step:
     default_image: str | None = None
     # `l_`/`u_` with its whole sub-chain; a Step holding a layer holds nothing else.
     layer: Layer | None = None
+    # `if_<condition>`, `if_else` or `if_end`, as written (transforms.expressions parses it).
+    condition: str | None = None
+    # `$name_<expression>` assignments, in the order written (a later one may read an earlier).
+    variables: tuple[tuple[str, str], ...] = ()
+    # Parameters written as expressions (`w_$w_mul_2`): (URL key, expression), by key. The
+    # render evaluates them against the source (transforms.variables) before planning.
+    deferred: tuple[tuple[str, str], ...] = ()
+    # `w_auto[:step][:fallback]` and `dpr_auto`: the server fills them from client hints.
+    auto_width: AutoWidth | None = None
+    auto_dpr: bool = False
 
     def has_flag(self, name: str) -> bool:
         return any(flag.name == name for flag in self.flags)
 
     def flag(self, name: str) -> Flag | None:
         return next((flag for flag in self.flags if flag.name == name), None)
+
+
+@dataclass(frozen=True)
+class AutoWidth:
+    """`w_auto[:<step>][:<fallback>]` or `w_auto:breakpoints[_<min>_<max>_<kb>_<n>][:<fallback>]`.
+
+    `step` rounds the hinted width up (pixels); `fallback` is the width without a hint
+    (None: the original's width); `breakpoints` holds (min, max, kb step, count) when the
+    breakpoints form was used, and `text` is the URL value as written.
+    """
+
+    text: str
+    step: int = 100
+    fallback: int | None = None
+    breakpoints: tuple[int, int, int, int] | None = None
 
 
 class LayerKind(StrEnum):
