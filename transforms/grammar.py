@@ -44,6 +44,7 @@ from transforms.model import (
     Transformation,
     Unit,
 )
+from transforms.url_forms import long_form
 from transforms.variables import BLOCK_ENDS, check_chain
 
 _INT = re.compile(r"^-?\d{1,7}$")
@@ -486,7 +487,7 @@ def _delivery(text: str, deliveries: set[str]) -> str:
 
 def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transformation:
     """A percent-encoded request path → Transformation. Raises BadRequest."""
-    segments = raw_path.strip("/").split("/")
+    segments = long_form(raw_path.strip("/").split("/"), looks_like_component)
     remote = next((i for i, s in enumerate(segments) if _SCHEME.match(s)), len(segments))
     _refuse_empty(segments[:remote])
     cloud, delivery, rest = _split_prefix(segments)
