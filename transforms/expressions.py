@@ -321,3 +321,41 @@ def _comparison(parts: list[str], whole: str) -> Comparison:
     left = _arithmetic(parts[:split], whole)
     right = _arithmetic(parts[split + 1 :], whole)
     return Comparison(parts[split], left, right)
+
+
+# --- parameter values that hold expressions ----------------------------------------------
+
+# Keys whose value is several numbers joined by `:` (`r_10:$v:30`), each its own expression.
+SPLIT_KEYS = ("r",)
+# Keys whose value is text with `$name` in it (`e_$effect:100`): the variables' values are
+# written in before the value is parsed.
+TEXT_KEYS = ("e",)
+_NAMES = re.compile(r"\$([a-zA-Z][a-zA-Z0-9]{0,31})")
+
+
+def deferred_references(key: str, text: str) -> set[str]:
+    """Check a deferred parameter's expression(s); the user variables it reads."""
+    if key in TEXT_KEYS:
+        return set(_NAMES.findall(text))
+    parts = text.split(":") if key in SPLIT_KEYS else [text]
+    found: set[str] = set()
+    for part in parts:
+        found |= references(parse_expression(part))
+    return found
+
+
+def is_deferred(key: str, text: str) -> bool:
+    """Whether a value of `key` is written with expressions, to evaluate when rendering."""
+    if key in TEXT_KEYS:
+        return bool(_NAMES.search(text))
+    parts = text.split(":") if key in SPLIT_KEYS else [text]
+    return any(is_expression(part) for part in parts)
+
+
+def written_in(text: str, value_of: Callable[[str], Value]) -> str:
+    """`text` with each `$name` replaced by its value as text."""
+    return _NAMES.sub(lambda match: _text(_listed(value_of(match.group(1)))), text)
+
+
+def _listed(value: Value) -> Value:
+    return ":".join(value) if isinstance(value, tuple) else value

@@ -26,6 +26,10 @@ class CropMode(StrEnum):
     AUTO = "auto"
     FILL_PAD = "fill_pad"
     AUTO_PAD = "auto_pad"
+    # The Imagga add-on's modes, done with pixcast's own: imagga_scale scales, imagga_crop
+    # fills (centred).
+    IMAGGA_SCALE = "imagga_scale"
+    IMAGGA_CROP = "imagga_crop"
 
 
 class Compass(StrEnum):
@@ -131,6 +135,10 @@ class AngleMode(StrEnum):
     HFLIP = "hflip"
     VFLIP = "vflip"
     IGNORE = "ignore"
+    EXIF = "exif"  # the default EXIF rotation, written out
+    AUTO = "auto"  # as auto_right
+    AUTO_RIGHT = "auto_right"  # turn 90° clockwise when the requested orientation differs
+    AUTO_LEFT = "auto_left"  # the same, counter-clockwise
 
 
 Angle = int | AngleMode
@@ -151,6 +159,7 @@ class Format(StrEnum):
     AVIF = "avif"
     GIF = "gif"
     TIFF = "tiff"
+    JXL = "jxl"
     AUTO = "auto"
 
 
@@ -219,6 +228,12 @@ class Step:
     # `w_auto[:step][:fallback]` and `dpr_auto`: the server fills them from client hints.
     auto_width: AutoWidth | None = None
     auto_dpr: bool = False
+    # `b_auto:...` and `b_blurred...`: padding made from the image itself.
+    auto_background: AutoBackground | None = None
+    # `cs_`: colour space of the output, as written (srgb, tinysrgb, no_cmyk...).
+    colour_space: str | None = None
+    # `dn_`: dots per inch to rasterize a vector original at.
+    density: int | None = None
 
     def has_flag(self, name: str) -> bool:
         return any(flag.name == name for flag in self.flags)
@@ -240,6 +255,24 @@ class AutoWidth:
     step: int = 100
     fallback: int | None = None
     breakpoints: tuple[int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class AutoBackground:
+    """`b_auto[:<mode>][:<count>][:<direction>][:palette_<c1>_<c2>...]` or
+    `b_blurred[:<intensity>][:<brightness>]`, with the URL value as written in `text`.
+
+    `mode` is border, predominant, their `_contrast` and `_gradient[_contrast]` forms, or
+    blurred; `count` (2 or 4) and `direction` shape gradients.
+    """
+
+    text: str
+    mode: str = "border"
+    count: int = 2
+    direction: str = "horizontal"
+    palette: tuple[Colour, ...] = ()
+    intensity: int = 100
+    brightness: int = 0
 
 
 class LayerKind(StrEnum):

@@ -21,6 +21,7 @@ from transforms.animation import (
     join,
     split,
 )
+from transforms.backgrounds import padded
 from transforms.context import Context, LayerSources
 from transforms.delivery import deliver
 from transforms.effects import EffectInput, apply_effect
@@ -190,7 +191,7 @@ def run_step(
         return
     if plan is not None:
         _record_crop(context, plan)
-        context.image = execute(context.image, plan, step.background, ratio)
+        context.image = _resized(context.image, step, plan, ratio)
         if context.streaming:
             # What follows may read out of order (rotations, flips): stop streaming here,
             # holding only the (small) result of the crop and resize in memory.
@@ -210,6 +211,17 @@ def run_step(
         context.image = apply_effect(step.effect, source)
         context.mapping = context.mapping if context.size == size else None
     _finish_step(context, step)
+
+
+def _resized(
+    image: pyvips.Image, step: Step, plan: geometry.Plan, ratio: tuple[float, float]
+) -> pyvips.Image:
+    """Crop, resize and pad; `b_auto`/`b_blurred` padding is drawn from the image."""
+    if step.auto_background is None or plan.canvas == plan.size:
+        return execute(image, plan, step.background, ratio)
+    content = execute(image, replace(plan, canvas=plan.size, offset=(0, 0)), None, ratio)
+    # Read twice (for its colours, then drawn): hold it in memory, out of the stream.
+    return padded(content.copy_memory(), plan, step.auto_background)
 
 
 def run_steps(context: Context, steps: tuple[Step, ...]) -> None:

@@ -55,9 +55,7 @@ def _shortcut(name: str, rest: list[str]) -> list[str]:
 def _without_seo_name(rest: list[str]) -> list[str]:
     """`<public_id>/<seo-name>.<ext>` → `<public_id>.<ext>`: the SEO name is only words."""
     if len(rest) < 2 or _VERSION.match(rest[-2]):
-        raise BadRequest(
-            "Invalid URL: an /images/ URL ends with <public_id>/<seo-name>.<ext>"
-        )
+        raise BadRequest("Invalid URL: an /images/ URL ends with <public_id>/<seo-name>.<ext>")
     seo, dot, extension = rest[-1].rpartition(".")
     return [*rest[:-2], rest[-2] + (dot + extension if seo else "")]
 
@@ -66,7 +64,9 @@ def _root_path(segments: list[str], is_component: Callable[[str], bool]) -> bool
     """`/<cloud>/<transformations or version>/<public_id>`: the cloud name, then a
     component, a version or a signature."""
     first, second = segments[0], segments[1]
-    if is_component(first) or _VERSION.match(first) or second == "image":
+    if is_component(first) or _VERSION.match(first) or _SIGNATURE.match(first):
+        return False
+    if second == "image":
         return False
     return is_component(second) or bool(_VERSION.match(second) or _SIGNATURE.match(second))
 

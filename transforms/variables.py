@@ -13,14 +13,19 @@ from typing import Any
 
 from transforms.errors import BadRequest
 from transforms.expressions import (
+    SPLIT_KEYS,
+    TEXT_KEYS,
     Literal,
     Value,
     Variable,
+    deferred_references,
     parse_condition,
     parse_expression,
     references,
+    written_in,
 )
-from transforms.model import Layer, LayerKind, Length, Step, Unit
+from transforms.geometry import requested_size
+from transforms.model import AngleMode, Layer, LayerKind, Length, Step, Unit
 
 BLOCK_ENDS = ("else", "end")
 
@@ -113,8 +118,8 @@ def _check_references(step: Step, defined: set[str]) -> None:
         if missing:
             raise _undefined(missing)
         assigned.add(name)
-    for _, text in step.deferred:
-        used |= references(parse_expression(text))
+    for key, text in step.deferred:
+        used |= deferred_references(key, text)
     if used - assigned:
         raise _undefined(used - assigned)
 
@@ -145,7 +150,34 @@ def planned_steps(steps: tuple[Step, ...], facts: Facts, parse: Parsers) -> Iter
     """The steps the pipeline runs: standalone `dpr_` components folded into the sizes
     before them, then conditions and expressions resolved as each step is reached."""
     steps = fold_dpr(steps)
-    return resolve(steps, facts, parse) if uses_variables(steps) else iter(steps)
+    plain = resolve(steps, facts, parse) if uses_variables(steps) else iter(steps)
+    return turned_to_fit(plain, facts)
+
+
+_AUTO_TURNS = {AngleMode.AUTO: 90, AngleMode.AUTO_RIGHT: 90, AngleMode.AUTO_LEFT: 270}
+
+
+def _crosswise(size: tuple[float, float], current: tuple[int, int]) -> bool:
+    """One is portrait and the other landscape (a square is neither)."""
+    if size[0] == size[1] or current[0] == current[1]:
+        return False
+    return (size[0] > size[1]) != (current[0] > current[1])
+
+
+def turned_to_fit(steps: Iterator[Step], facts: Facts) -> Iterator[Step]:
+    """`a_auto_right`/`a_auto_left`: when the step asks for a portrait of a landscape
+    image (or the reverse), a 90° turn comes first, so the crop keeps more of it."""
+    for step in steps:
+        autos = [a for a in step.angles if a in _AUTO_TURNS]
+        if not autos:
+            yield step
+            continue
+        step = replace(step, angles=tuple(a for a in step.angles if a not in _AUTO_TURNS))
+        current = facts.current()
+        size = requested_size(step, current, facts.initial)
+        if size is not None and _crosswise(size, current):
+            yield Step(angles=(_AUTO_TURNS[autos[-1]],))
+        yield step
 
 
 def _sizes(step: Step) -> bool:
@@ -222,16 +254,23 @@ def substitute(step: Step, facts: Facts, parse: Parsers) -> Step:
 
 
 def _evaluated(key: str, text: str, facts: Facts, parse: Parsers) -> tuple[str, Any]:
-    term = parse_expression(text)
-    value = term.evaluate(facts)
-    if isinstance(term, Variable) and term.name in facts.written:
-        written = facts.written[term.name]
+    if key in TEXT_KEYS:
+        written = written_in(text, facts.variable)
     else:
-        written = value if isinstance(value, str) else _number_text(key, value)
+        parts = text.split(":") if key in SPLIT_KEYS else [text]
+        written = ":".join(_part_text(key, part, facts) for part in parts)
     try:
         return parse(key, written)
     except BadRequest as error:
         raise BadRequest(f"{error.message} (from {key}_{text})") from None
+
+
+def _part_text(key: str, text: str, facts: Facts) -> str:
+    term = parse_expression(text)
+    if isinstance(term, Variable) and term.name in facts.written:
+        return facts.written[term.name]
+    value = term.evaluate(facts)
+    return value if isinstance(value, str) else _number_text(key, value)
 
 
 _WHOLE = ("w", "h", "x", "y")
