@@ -213,6 +213,8 @@ def sdist_tests() -> list[str]:
 
 
 def documented_options() -> list[str]:
+    # A fresh configuration: the sdist's tests leave theirs behind.
+    cloudinary.reset_config()
     cloudinary.config(cloud_name="demo", api_secret="secret", api_key="1")
     urls = []
     for public_id, options in OPTIONS:

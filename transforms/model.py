@@ -327,6 +327,8 @@ class Layer:
     head: Step = field(default_factory=lambda: Step())
     steps: tuple[Step, ...] = ()
     apply: Step | None = None
+    # `l_text:$style:...`: the text style is the value of this variable, read at render.
+    style_variable: str | None = None
 
     @property
     def placement(self) -> Step:

@@ -25,6 +25,7 @@ from transforms.expressions import (
     written_in,
 )
 from transforms.geometry import requested_size
+from transforms.layer_grammar import parse_style
 from transforms.model import AngleMode, Layer, LayerKind, Length, Step, Unit
 
 BLOCK_ENDS = ("else", "end")
@@ -104,6 +105,9 @@ def check_chain(steps: tuple[Step, ...]) -> None:
             raise BadRequest("Invalid condition in transformation: if_end without if_")
         _check_references(step, defined)
         defined |= {name for name, _ in step.variables}
+    for step in steps:
+        if step.layer is not None and step.layer.style_variable:
+            _check_style(step.layer.style_variable, steps)
     if depth:
         raise BadRequest("Invalid condition in transformation: if_ without if_end")
 
@@ -124,6 +128,11 @@ def _check_references(step: Step, defined: set[str]) -> None:
         raise _undefined(used - assigned)
 
 
+def _check_style(name: str, steps: tuple[Step, ...]) -> None:
+    if not any(name == n for s in _flattened(steps) for n, _ in s.variables):
+        raise _undefined({name})
+
+
 def _undefined(names: set[str]) -> BadRequest:
     listed = ", ".join(f"${name}" for name in sorted(names))
     return BadRequest(f"Invalid variable in transformation: {listed} is not defined before use")
@@ -140,7 +149,8 @@ def is_block(step: Step) -> bool:
 
 
 def uses_variables(steps: tuple[Step, ...]) -> bool:
-    return any(s.condition or s.variables or s.deferred for s in _flattened(steps))
+    styled = any(s.layer is not None and s.layer.style_variable for s in steps)
+    return styled or any(s.condition or s.variables or s.deferred for s in _flattened(steps))
 
 
 # --- resolution at plan time -------------------------------------------------------------
@@ -294,7 +304,13 @@ def _layer(layer: Layer, facts: Facts, parse: Parsers) -> Layer:
     steps = tuple(substitute(s, facts, parse) for s in layer.steps)
     apply = substitute(layer.apply, facts, parse) if layer.apply is not None else None
     source = _text_variables(layer.source, facts) if layer.kind is LayerKind.TEXT else layer.source
-    return replace(layer, head=head, steps=steps, apply=apply, source=source)
+    style = layer.style
+    if layer.style_variable:
+        style = parse_style(_text_value(facts.variable(layer.style_variable)))
+    return replace(
+        layer, head=head, steps=steps, apply=apply, source=source, style=style,
+        style_variable=None,
+    )  # fmt: skip
 
 
 def _text_variables(text: str, facts: Facts) -> str:
