@@ -28,8 +28,10 @@ def test_every_corpus_url_renders_or_gives_a_documented_400() -> None:
     wrong = [f"{o.status} {o.kind} {o.url}" for o in outcomes if o.kind.startswith("wrong")]
     assert wrong == []
     kinds = Counter("rendered" if o.kind == "rendered" else "documented" for o in outcomes)
-    # The counts the issue reports (docs/url-api.md, "SDK conformance").
-    assert (kinds["rendered"], kinds["documented"]) == (254, 62)
+    # docs/url-api.md ("SDK conformance") reports 254 and 62; more may render as pixcast
+    # learns (object gravities with a model), never fewer.
+    assert kinds["rendered"] >= 254
+    assert kinds["rendered"] + kinds["documented"] == len(outcomes) == 316
 
 
 def test_the_recorded_sdk_urls_are_what_the_installed_pycloudinary_writes() -> None:
