@@ -153,7 +153,8 @@ def _render_animation(
     size = (frames[0].width, frames[0].height)
     context = Context(frames[0], size, header.format, len(source), limits, layers=layers)
     context.animated = True
-    facts = Facts(size, header.pages, lambda: context.size, _face_count(None))
+    # Nothing is detected on animations (as in Cloudinary): fc is 0.
+    facts = Facts(size, header.pages, lambda: context.size, lambda: 0)
     ran: list[Step] = []
     for step in planned_steps(t.steps, facts, parse_value):
         check_deadline()

@@ -108,6 +108,11 @@ def check_chain(steps: tuple[Step, ...]) -> None:
     for step in steps:
         if step.layer is not None and step.layer.style_variable:
             _check_style(step.layer.style_variable, steps)
+        if step.layer is not None and any(c.condition for c in step.layer.components):
+            raise BadRequest(
+                "Invalid condition in transformation: if_ inside a layer's components is not "
+                "supported (put the whole layer inside if_ … if_end)"
+            )
     if depth:
         raise BadRequest("Invalid condition in transformation: if_ without if_end")
 

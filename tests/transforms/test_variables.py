@@ -143,3 +143,20 @@ def test_face_count_without_a_detector_is_a_400_only_when_read() -> None:
     assert run("/if_w_gt_1_or_fc_gt_0/c_scale,w_10/if_end/x.jpg", _source(400)).width == 10
     with pytest.raises(BadRequest, match="fc"):
         run("/if_fc_gt_0/c_scale,w_10/if_end/x.jpg", _source(400))
+
+
+def test_a_condition_inside_a_layer_is_a_400_not_ignored() -> None:
+    with pytest.raises(BadRequest, match="inside a layer"):
+        parse_url("/l_logo/if_w_gt_10/c_scale,w_10/if_end/fl_layer_apply/x.jpg")
+
+
+def test_a_whole_layer_may_sit_inside_a_condition() -> None:
+    t = parse_url("/if_w_gt_10/l_logo/c_scale,w_10/fl_layer_apply/if_end/x.jpg")
+    assert [s.condition for s in t.steps] == ["w_gt_10", None, "end"]
+    assert t.steps[1].layer is not None
+
+
+def test_nested_blocks() -> None:
+    url = "/if_w_gt_100/if_h_gt_1000/c_scale,w_10/if_else/c_scale,w_20/if_end/if_end/x.jpg"
+    assert run(url, _source(400)).width == 20
+    assert run(url, jpeg(solid(50, 50, RED))).width == 50
