@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from detectors.base import Detectors, Region
+from detectors.probe import Probe
+from detectors.service import RegionService
 from tests.transforms.imaging import RED, decode, jpeg, pixels, run, solid
 from transforms.errors import BadRequest
 from transforms.expressions import parse_condition, parse_expression
 from transforms.grammar import canonical, parse_url
+from transforms.pipeline import render
 from transforms.variables import NO_FACTS, Facts, SourceFacts
 
 
@@ -160,3 +164,35 @@ def test_nested_blocks() -> None:
     url = "/if_w_gt_100/if_h_gt_1000/c_scale,w_10/if_else/c_scale,w_20/if_end/if_end/x.jpg"
     assert run(url, _source(400)).width == 20
     assert run(url, jpeg(solid(50, 50, RED))).width == 50
+
+
+class CountingFaces:
+    """A face detector that finds two faces and counts how often it is asked."""
+
+    name = "faces"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, probe: Probe) -> list[Region]:
+        self.calls += 1
+        return [Region("face", 0.9, 0.1, 0.1, 0.2, 0.2), Region("face", 0.8, 0.6, 0.6, 0.2, 0.2)]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("url", "calls", "width"),
+    [
+        ("/if_fc_gte_2/c_scale,w_10/if_end/x.jpg", 1, 10),
+        ("/if_fc_gt_2/c_scale,w_10/if_end/x.jpg", 1, 400),
+        ("/$n_fc_mul_5/c_scale,w_$n/x.jpg", 1, 10),
+        ("/if_w_gt_100/c_scale,w_10/if_end/x.jpg", 0, 10),
+    ],
+)
+def test_fc_runs_the_face_detector_only_when_read(url: str, calls: int, width: int) -> None:
+    faces = CountingFaces()
+    service = RegionService(Detectors(available={"faces": faces}))
+    rendered = render(parse_url(url), _source(400), None, detection=service)
+    assert (faces.calls, rendered.width) == (calls, width)
