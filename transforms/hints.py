@@ -101,6 +101,12 @@ def apply_hints(
 ) -> tuple[Transformation, tuple[str, ...]]:
     """`t` with every w_auto and dpr_auto replaced by the value used, and the hint
     headers consulted (for Vary), in their usual spelling. Unchanged when none is used."""
+    for layer in t.layers:
+        if any(s.auto_width is not None or s.auto_dpr for s in layer.components):
+            raise BadRequest(
+                "Invalid transformation: w_auto and dpr_auto size the delivered image; "
+                "inside a layer use a width in pixels or a decimal (fl_relative)"
+            )
     if not any(s.auto_width is not None or s.auto_dpr for s in t.steps):
         return t, ()
     consulted: list[str] = []

@@ -113,3 +113,9 @@ def test_breakpoints_json_is_a_400_that_says_why(client: TestClient, wide: str) 
     response = client.get(f"/w_auto:breakpoints:json/{wide}")
     assert response.status_code == 400
     assert "JSON" in response.headers["x-cld-error"]
+
+
+def test_w_auto_inside_a_layer_is_a_400(client: TestClient, wide: str) -> None:
+    response = client.get(f"/l_camera/c_scale,w_auto/fl_layer_apply/{wide}")
+    assert response.status_code == 400
+    assert "inside a layer" in response.headers["x-cld-error"]
