@@ -31,7 +31,8 @@ NOT_SERVED = {
     "sprite": "sprites",
     "asset": "static assets",
 }
-ASSET_TYPES = ("video", "raw", "videos", "files")
+ASSET_TYPES = ("video", "raw")
+DELIVERIES = ("upload", "private", "authenticated", "fetch")
 
 
 def long_form(segments: list[str], is_component: Callable[[str], bool]) -> list[str]:
@@ -72,15 +73,17 @@ def _root_path(segments: list[str], is_component: Callable[[str], bool]) -> bool
 
 
 def _refuse_asset_type(segments: list[str], is_component: Callable[[str], bool]) -> None:
+    """`[<cloud>/]video/upload/...`: only with a delivery type after it, so a folder named
+    `video` (`/video/cats/x.jpg`) stays a folder."""
     for index in (0, 1):
-        if len(segments) > index + 2 and segments[index] in ASSET_TYPES:
-            if index == 1 and is_component(segments[0]):
-                return
-            if index == 0 or segments[index + 1] in ("upload", "private", "authenticated"):
-                raise BadRequest(
-                    f"Invalid URL: pixcast delivers images; {segments[index]} assets "
-                    "are not supported"
-                )
+        if len(segments) <= index + 2 or segments[index] not in ASSET_TYPES:
+            continue
+        if index == 1 and is_component(segments[0]):
+            return
+        if segments[index + 1] in DELIVERIES:
+            raise BadRequest(
+                f"Invalid URL: pixcast delivers images; {segments[index]} assets are not supported"
+            )
 
 
 def _refuse_delivery(segments: list[str], is_component: Callable[[str], bool]) -> None:

@@ -21,6 +21,8 @@ from transforms.grammar import canonical, parse_url
         ("/demo/c_fill,w_300/sample.jpg", "/image/upload/c_fill,w_300/sample.jpg"),
         ("/demo/v12/folder/x.jpg", "/image/upload/v12/folder/x.jpg"),
         ("/folder/x.jpg", "/image/upload/folder/x.jpg"),
+        ("/video/cats/x.jpg", "/image/upload/video/cats/x.jpg"),
+        ("/raw/x.jpg", "/image/upload/raw/x.jpg"),
     ],
 )  # fmt: skip
 def test_forms_read_as_the_long_form(url: str, long: str) -> None:
