@@ -26,6 +26,7 @@ from server.timing import Timings
 from transforms import formats
 from transforms.errors import UnsupportedMediaType
 from transforms.grammar import parse_url
+from transforms.hints import apply_hints
 from transforms.model import Rendered, Transformation
 from transforms.steps.load import open_original
 
@@ -50,6 +51,7 @@ async def deliver(request: Request[AppState]) -> Response:
     timings = Timings.current()
     t = parse_url(request_path(request), services.settings.named_transformations)
     check_request(t, services.settings)
+    t, hints = apply_hints(t, request.headers, services.limits)  # w_auto, dpr_auto
     with timings.measure("origin"):
         t, source = await services.origins.resolve(t)  # the d_ placeholder if missing
         original = await services.origins.read(source) if not t.steps else None
@@ -58,7 +60,8 @@ async def deliver(request: Request[AppState]) -> Response:
         if t.extension is None or t.extension.value == found:
             return original_response(request, services, t, original, found, timings)
     rendered, identity, x_cache = await variant(request, services, t, source, original, timings)
-    return variant_response(request, services, t, rendered, identity, x_cache, timings)
+    response = variant_response(request, services, t, rendered, identity, x_cache, timings)
+    return responses.with_hints(response, hints)
 
 
 def source_key(identity: SourceIdentity) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
+from transforms.hints import ACCEPT_CH
 from transforms.model import Transformation
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -108,3 +109,14 @@ def send(method: str, status: int, body: bytes, headers: Mapping[str, str]) -> R
     """A response with its Content-Length; HEAD gets the same headers and no body."""
     full = {**headers, "content-length": str(len(body))}
     return Response(b"" if method == "HEAD" else body, status_code=status, headers=full)
+
+
+def with_hints(response: Response, hints: tuple[str, ...]) -> Response:
+    """A response to a URL with w_auto or dpr_auto: Accept-CH asks browsers for the hints,
+    and Vary names the hint headers that chose this variant (after Accept, if any)."""
+    if not hints:
+        return response
+    vary = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    response.headers["vary"] = ", ".join([*vary, *hints])
+    response.headers["accept-ch"] = ACCEPT_CH
+    return response

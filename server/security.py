@@ -53,13 +53,19 @@ def check_access(t: Transformation, settings: Settings) -> None:
         if verify(t.signature, t.signed_part, settings.api_secret):
             return
         raise Unauthorized(f"Invalid signature: s--{t.signature}-- does not match this URL")
-    if t.delivery in SIGNED_ONLY:
+    if t.delivery in SIGNED_ONLY and not _public_derivative(t, settings):
         raise Unauthorized(f"{t.delivery.value} delivery needs a signed URL{_no_secret(settings)}")
     if settings.strict and t.steps and not strict_allows(t, settings):
         raise Unauthorized(
             f"Transformation {canonical_steps(t.steps)} needs a signed URL: this server is "
             f"in strict mode and it is not in strict_allowed{_no_secret(settings)}"
         )
+
+
+def _public_derivative(t: Transformation, settings: Settings) -> bool:
+    """Cloudinary's `private` type guards the original only: a transformed version is
+    public, unless strict mode is on (then it needs a signature like any other)."""
+    return t.delivery is Delivery.PRIVATE and bool(t.steps) and not settings.strict
 
 
 def _no_secret(settings: Settings) -> str:

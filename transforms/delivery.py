@@ -65,7 +65,23 @@ def _encode_options(t: Transformation, fmt: Format) -> EncodeOptions:
     keep = t.flag("keep_iptc") is not None
     if keep and quality is not None and quality.auto is not None:
         raise BadRequest("fl_keep_iptc cannot be combined with q_auto (use a numeric quality)")
-    return EncodeOptions(fmt, quality, progressive, keep)
+    kept = "exif,xmp,iptc" if t.flag("keep_attribution") else None
+    kept = "icc" if t.flag("force_icc") else kept
+    palette, lzw = bool(t.flag("png8")), bool(t.flag("tiff8_lzw"))
+    return EncodeOptions(fmt, quality, progressive, keep, keep=kept, palette=palette, lzw=lzw)
+
+
+def _png_flavour(t: Transformation, image: pyvips.Image, fmt: Format) -> pyvips.Image:
+    """fl_png24 has no alpha (flattened on white or b_), fl_png32 always has one."""
+    if fmt is not Format.PNG:
+        return image
+    if t.flag("png24") and image.hasalpha():
+        last = _last_background(t)
+        colour = last.background if last and last.background else WHITE
+        return flatten(image, colour if colour.opaque else WHITE)
+    if t.flag("png32") and not image.hasalpha():
+        return image.bandjoin(255)
+    return image
 
 
 def _last_background(t: Transformation) -> Step | None:
@@ -76,7 +92,10 @@ def deliver(t: Transformation, context: Context, header: Header, accept: str | N
     image = context.image
     fmt = output_format(t, header.format, image.hasalpha(), accept, _is_strip(image))
     if _is_strip(image) and fmt not in ANIMATED_OUTPUTS:
+        if t.flag("apng") and fmt is Format.PNG:
+            raise BadRequest("fl_apng: pixcast cannot write animated PNG (use f_webp or f_gif)")
         image = first_frame(image)
+    image = _png_flavour(t, image, fmt)
     if image.hasalpha() and not supports_alpha(fmt):
         last = _last_background(t)
         colour = last.background if last and last.background else WHITE

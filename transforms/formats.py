@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import imagecodecs
+import numpy as np
 import pyvips
 
 from transforms.model import Format, Quality
@@ -17,6 +19,7 @@ _MEDIA_TYPES = {
     "avif": "image/avif",
     "gif": "image/gif",
     "tiff": "image/tiff",
+    "jxl": "image/jxl",
     "heic": "image/heic",
 }
 
@@ -95,6 +98,7 @@ QUALITY_TABLE: dict[Format, dict[str, int]] = {
     Format.JPG: {"default": 80, "best": 90, "good": 80, "eco": 70, "low": 60},
     Format.WEBP: {"default": 80, "best": 88, "good": 78, "eco": 68, "low": 55},
     Format.AVIF: {"default": 60, "best": 70, "good": 58, "eco": 48, "low": 38},
+    Format.JXL: {"default": 75, "best": 88, "good": 75, "eco": 65, "low": 55},
 }
 
 
@@ -115,6 +119,10 @@ class EncodeOptions:
     progressive: bool = False
     keep_metadata: bool = False
     effort: int = 2
+    # fl_keep_attribution ("exif,xmp,iptc") or fl_force_icc ("icc"): what to keep instead.
+    keep: str | None = None
+    palette: bool = False  # fl_png8
+    lzw: bool = False  # fl_tiff8_lzw
 
 
 _SUBSAMPLE = {None: "auto", 420: "on", 444: "off"}
@@ -122,7 +130,8 @@ _SUBSAMPLE = {None: "auto", 420: "on", 444: "off"}
 
 def encode(image: pyvips.Image, options: EncodeOptions) -> bytes:
     """Encode an sRGB uchar image; metadata is stripped unless `keep_metadata`."""
-    keep = "all" if options.keep_metadata else "none"
+    keep = "all" if options.keep_metadata else options.keep or "none"
+    profile = {"profile": "srgb"} if keep == "icc" else {}
     fmt = options.format
     level = quality_level(fmt, options.quality)
     chroma = options.quality.chroma if options.quality else None
@@ -130,7 +139,7 @@ def encode(image: pyvips.Image, options: EncodeOptions) -> bytes:
         return bytes(
             image.jpegsave_buffer(
                 Q=level, optimize_coding=True, interlace=options.progressive,
-                subsample_mode=_SUBSAMPLE[chroma], keep=keep,
+                subsample_mode=_SUBSAMPLE[chroma], keep=keep, **profile,
             )
         )  # fmt: skip
     if fmt is Format.WEBP:
@@ -142,12 +151,31 @@ def encode(image: pyvips.Image, options: EncodeOptions) -> bytes:
                 subsample_mode=_SUBSAMPLE[chroma],
             )
         )  # fmt: skip
+    if fmt is Format.JXL:
+        return encode_jxl(image, level, options.effort)
     if fmt is Format.PNG:
-        return bytes(image.pngsave_buffer(compression=6, interlace=options.progressive, keep=keep))
+        return bytes(
+            image.pngsave_buffer(
+                compression=6, interlace=options.progressive, keep=keep,
+                palette=options.palette, **profile,
+            )
+        )  # fmt: skip
     if fmt is Format.GIF:
         return bytes(image.gifsave_buffer(keep=keep, interlace=options.progressive))
-    return bytes(image.tiffsave_buffer(compression="deflate", keep=keep))
+    compression = "lzw" if options.lzw else "deflate"
+    return bytes(image.tiffsave_buffer(compression=compression, keep=keep, **profile))
+
+
+def encode_jxl(image: pyvips.Image, level: int, effort: int) -> bytes:
+    """JPEG XL through libjxl (imagecodecs): libvips here has no JXL saver. No metadata
+    is written, as with the other formats by default."""
+    pixels = np.ndarray(
+        buffer=image.write_to_memory(),
+        dtype=np.uint8,
+        shape=(image.height, image.width, image.bands),
+    )
+    return bytes(imagecodecs.jpegxl_encode(pixels, level=level, effort=effort + 1))
 
 
 def supports_alpha(fmt: Format) -> bool:
-    return fmt in (Format.PNG, Format.WEBP, Format.AVIF, Format.GIF, Format.TIFF)
+    return fmt in (Format.PNG, Format.WEBP, Format.AVIF, Format.GIF, Format.TIFF, Format.JXL)

@@ -14,14 +14,25 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote
 
+from transforms.backgrounds import parse_auto_background
 from transforms.colours import parse_colour
 from transforms.effects import parse_effect
 from transforms.errors import BadRequest
+from transforms.expressions import (
+    deferred_references,
+    is_deferred,
+    parse_condition,
+    parse_expression,
+)
+from transforms.flags import IMPLEMENTED, NO_EFFECT, REFUSED, check_flag
+from transforms.hints import parse_auto_width
 from transforms.layer_grammar import group_layers, layer_parser, layer_value_text
 from transforms.model import (
     LAYER_FLAGS,
     Angle,
     AngleMode,
+    AutoBackground,
+    AutoWidth,
     Border,
     Colour,
     Compass,
@@ -41,6 +52,8 @@ from transforms.model import (
     Transformation,
     Unit,
 )
+from transforms.url_forms import long_form
+from transforms.variables import BLOCK_ENDS, check_chain
 
 _INT = re.compile(r"^-?\d{1,7}$")
 _DECIMAL = re.compile(r"^-?\d{0,7}\.\d{1,9}$")
@@ -61,9 +74,12 @@ EXTENSIONS: dict[str, Format] = {
     "gif": Format.GIF,
     "tif": Format.TIFF,
     "tiff": Format.TIFF,
+    "jxl": Format.JXL,
 }
 
 MAX_COMPONENTS = 50
+# Named transformations every Cloudinary account has; the config may redefine them.
+DEFAULT_NAMED = {"media_lib_thumb": "c_fill,h_150,w_150"}
 MAX_NAMED_DEPTH = 8
 
 
@@ -93,8 +109,10 @@ def _positive_float(text: str, name: str) -> float:
 
 def _size(name: str) -> Callable[[str], Length]:
     def parse(text: str) -> Length:
-        if text in ("iw", "ih"):
-            return Length(1.0, Unit.INITIAL_WIDTH if text == "iw" else Unit.INITIAL_HEIGHT)
+        if text in ("iw", "ih", "ow", "oh"):
+            # `ow`/`oh` (original width/height) are the SDKs' other names for iw/ih.
+            wide = text in ("iw", "ow")
+            return Length(1.0, Unit.INITIAL_WIDTH if wide else Unit.INITIAL_HEIGHT)
         if _INT.match(text) and int(text) >= 1:
             return Length(int(text))
         if _DECIMAL.match(text) and float(text) > 0:
@@ -179,8 +197,6 @@ def _zoom(text: str) -> float:
 
 
 def _dpr(text: str) -> float:
-    if text == "auto":
-        raise BadRequest("Invalid dpr in transformation: auto (pixcast needs a number such as 2.0)")
     return _positive_float(text, "dpr")
 
 
@@ -194,7 +210,8 @@ def _angle(text: str) -> Angle:
     if _INT.match(text):
         return int(text) % 360
     raise BadRequest(
-        f"Invalid angle in transformation: {text} (expected whole degrees, hflip, vflip or ignore)"
+        f"Invalid angle in transformation: {text} (expected whole degrees, hflip, vflip, "
+        "ignore, exif, auto, auto_right or auto_left)"
     )
 
 
@@ -234,8 +251,19 @@ def _opacity(text: str) -> int:
 _AUTO_QUALITY = ("best", "good", "eco", "low")
 
 
+# q_jpegmini[:0|1|2] (an add-on) maps to the nearest q_auto level.
+JPEGMINI = {"": "good", "0": "best", "1": "good", "2": "eco"}
+_PERCENT = re.compile(r"^0?\.\d{1,3}$|^1\.0{1,3}$")
+
+
 def _quality(text: str) -> Quality:
     head, _, rest = text.partition(":")
+    if head == "jpegmini" and rest in JPEGMINI:
+        return Quality(auto=JPEGMINI[rest])
+    if head == "auto" and rest.endswith("sensitive"):
+        return _sensitive(rest.removesuffix("sensitive").rstrip(":") or "good", text)
+    if _PERCENT.match(head) and float(head) > 0 and not rest:
+        return Quality(level=max(1, round(float(head) * 100)))  # q_0.4 is 40
     if head == "auto":
         level = rest or "good"
         if level not in _AUTO_QUALITY:
@@ -248,12 +276,19 @@ def _quality(text: str) -> Quality:
     return Quality(level=_integer(head, "quality", 1, 100), chroma=int(rest) if rest else None)
 
 
+def _sensitive(level: str, text: str) -> Quality:
+    """`:sensitive` raises the quality one level (eco → good, good → best)."""
+    if level not in _AUTO_QUALITY:
+        raise BadRequest(f"Invalid quality in transformation: {text}")
+    return Quality(auto=_AUTO_QUALITY[max(0, _AUTO_QUALITY.index(level) - 1)])
+
+
 def _format(text: str) -> Format:
     if text == Format.AUTO.value:
         return Format.AUTO
     if text in EXTENSIONS:
         return EXTENSIONS[text]
-    known = "jpg, png, webp, avif, gif, tiff, auto"
+    known = "jpg, png, webp, avif, jxl, gif, tiff, auto"
     raise BadRequest(f"Invalid format in transformation: {text} (expected {known})")
 
 
@@ -261,18 +296,7 @@ FLAGS_WITH_ARGUMENT: dict[str, tuple[str, ...] | None] = {
     "progressive": ("semi", "steep", "none"),
     "attachment": None,
 }
-FLAGS = (
-    "progressive",
-    "attachment",
-    "strip_profile",
-    "keep_iptc",
-    "immutable_cache",
-    "lossy",
-    "getinfo",
-    "ignore_aspect_ratio",
-    "animated",
-    *LAYER_FLAGS,
-)
+FLAGS = (*IMPLEMENTED, *NO_EFFECT, *REFUSED, *LAYER_FLAGS)
 _ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9_\-! ]{1,100}$")
 
 
@@ -286,6 +310,7 @@ def _merged(first: tuple[Flag, ...], second: tuple[Flag, ...]) -> tuple[Flag, ..
 
 def _flag(text: str) -> Flag:
     name, _, argument = text.partition(":")
+    check_flag(name)
     if name not in FLAGS:
         raise BadRequest(
             f"Invalid flag in transformation: {name} (known flags: {', '.join(FLAGS)})"
@@ -309,6 +334,30 @@ def _default_image(text: str) -> str:
             "(expected a public id such as avatar.png or folder:avatar.png)"
         )
     return text
+
+
+COLOUR_SPACES = ("srgb", "tinysrgb", "no_cmyk", "srgb:truecolor")
+_REFUSED_SPACES = {
+    "keep_cmyk": "pixcast delivers sRGB only",
+    "cmyk": "pixcast delivers sRGB only",
+    "copy": "it is a video colour space",
+}
+
+
+def _colour_space(text: str) -> str:
+    if text in COLOUR_SPACES:
+        return text
+    reason = _REFUSED_SPACES.get(text)
+    if reason is None and text.startswith("icc:"):
+        reason = "custom ICC profiles need the upload API"
+    raise BadRequest(
+        f"Invalid color space in transformation: {text} "
+        f"({reason or 'expected ' + ', '.join(COLOUR_SPACES)})"
+    )
+
+
+def _density(text: str) -> int:
+    return _integer(text, "density", 1, 1200)
 
 
 def _page(text: str) -> int:
@@ -343,11 +392,26 @@ KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "pg": ("page", _page),
     "dl": ("delay", _delay),
     "d": ("default_image", _default_image),
+    "cs": ("colour_space", _colour_space),
+    "dn": ("density", _density),
     "l": ("layer", layer_parser(underlay=False)),
     "u": ("layer", layer_parser(underlay=True)),
 }
 FIELD_KEYS = {field_name: key for key, (field_name, _) in KEYS.items()}
-_COMPONENT_KEYS = {*KEYS, "t"}
+FIELD_KEYS |= {"auto_width": "w", "auto_dpr": "dpr", "condition": "if", "auto_background": "b"}
+_COMPONENT_KEYS = {*KEYS, "t", "if", "$", "p"}
+# Keys of video and audio only: a 400 that says so, not "unknown parameter".
+VIDEO_KEYS = ("ac", "af", "br", "du", "eo", "so", "sp", "vc", "vs", "fps", "ki", "dr")
+_COMPONENT_KEYS |= {*VIDEO_KEYS, "fn"}
+# Keys whose value may be an expression (`w_$w_mul_2`, `x_iw_div_4`).
+EXPRESSION_KEYS = ("w", "h", "x", "y", "z", "ar", "a", "r", "o", "dpr", "q", "e")
+_ASSIGNMENT = re.compile(r"^\$([a-zA-Z][a-zA-Z0-9]{0,31})_(.+)$", re.DOTALL)
+
+
+def parse_value(key: str, text: str) -> tuple[str, Any]:
+    """One parameter's (Step field, value), for values the render computes from expressions."""
+    field_name, parser = KEYS[key]
+    return field_name, parser(text)
 
 
 # --- components --------------------------------------------------------------------------
@@ -356,6 +420,10 @@ _COMPONENT_KEYS = {*KEYS, "t"}
 def _split_params(component: str) -> list[tuple[str, str]]:
     params = []
     for part in component.split(","):
+        assignment = _ASSIGNMENT.match(part)
+        if assignment:
+            params.append(("$" + assignment.group(1), assignment.group(2)))
+            continue
         match = _PARAM.match(part)
         if not match:
             raise BadRequest(f"Invalid transformation parameter: {unquote(part)}")
@@ -365,8 +433,9 @@ def _split_params(component: str) -> list[tuple[str, str]]:
 
 def looks_like_component(segment: str) -> bool:
     """A path segment is a transformation when one of its parts has a known key."""
-    keys = {match.group(1) for match in map(_PARAM.match, segment.split(",")) if match}
-    return bool(keys & _COMPONENT_KEYS)
+    parts = segment.split(",")
+    keys = {match.group(1) for match in map(_PARAM.match, parts) if match}
+    return bool(keys & _COMPONENT_KEYS) or any(_ASSIGNMENT.match(p) for p in parts)
 
 
 def parse_component(component: str, named: Mapping[str, str], depth: int = 0) -> list[Step]:
@@ -380,13 +449,66 @@ def parse_component(component: str, named: Mapping[str, str], depth: int = 0) ->
         elif key == "fl" and "flags" in values:
             # Cloudinary writes `fl_layer_apply,fl_tiled`: repeated flags add up.
             values["flags"] = _merged(values["flags"], _flags(text))
+        elif key == "p":
+            continue  # Cloudinary's `p_` (video/legacy prefix) is accepted and ignored for images
+        elif key.startswith("$") or key == "if" or _is_auto_value(key, text):
+            _special(key, text, values)
         elif key in KEYS:
-            values[KEYS[key][0]] = KEYS[key][1](text)
+            _plain_or_deferred(key, text, values)
+        elif key == "fn":
+            raise BadRequest(
+                f"Invalid transformation parameter: fn_{text} (custom functions run code "
+                "pixcast does not run)"
+            )
+        elif key in VIDEO_KEYS:
+            raise BadRequest(f"Invalid transformation parameter: {key}_{text} is a video parameter")
         else:
             raise BadRequest(f"Invalid transformation parameter: {key}_{text}")
+    if "deferred" in values:
+        values["deferred"] = tuple(sorted(values["deferred"].items()))
     if values or not expanded:
         expanded.append(Step(**values))
     return expanded
+
+
+def _is_auto(text: str) -> bool:
+    return text == "auto" or text.startswith("auto:")
+
+
+def _is_auto_value(key: str, text: str) -> bool:
+    if key == "b":
+        return _is_auto(text) or text.startswith(("blurred", "gen_fill"))
+    return key in ("w", "dpr") and _is_auto(text)
+
+
+def _special(key: str, text: str, values: dict[str, Any]) -> None:
+    """`$name_<value>`, `if_<condition>`, `w_auto...` and `dpr_auto`."""
+    if key.startswith("$"):
+        parse_expression(text)
+        values["variables"] = (*values.get("variables", ()), (key[1:], text))
+    elif key == "if":
+        if text not in BLOCK_ENDS:
+            parse_condition(text)
+        values["condition"] = text
+    elif key == "w":
+        values["auto_width"] = parse_auto_width(text)
+    elif key == "b":
+        values["auto_background"] = parse_auto_background(text)
+    elif text != "auto":
+        raise BadRequest(f"Invalid dpr in transformation: {text} (expected a number or auto)")
+    else:
+        values["auto_dpr"] = True
+
+
+def _plain_or_deferred(key: str, text: str, values: dict[str, Any]) -> None:
+    field_name, parser = KEYS[key]
+    try:
+        values[field_name] = parser(text)
+    except BadRequest:
+        if key not in EXPRESSION_KEYS or not is_deferred(key, text):
+            raise
+        deferred_references(key, text)  # a bad expression is a 400 naming it
+        values.setdefault("deferred", {})[key] = text
 
 
 def _expand_named(names: str, named: Mapping[str, str], depth: int) -> list[Step]:
@@ -394,9 +516,10 @@ def _expand_named(names: str, named: Mapping[str, str], depth: int) -> list[Step
         raise BadRequest(f"Named transformations nest too deeply at: {names}")
     steps: list[Step] = []
     for name in names.split("."):
-        if name not in named:
+        definition = named.get(name, DEFAULT_NAMED.get(name))
+        if definition is None:
             raise BadRequest(f"Invalid named transformation: {name} (not defined in the config)")
-        for component in named[name].strip("/").split("/"):
+        for component in definition.strip("/").split("/"):
             steps += parse_component(component, named, depth + 1)
     return steps
 
@@ -406,7 +529,9 @@ def parse_steps(text: str, named: Mapping[str, str] | None = None) -> tuple[Step
     steps: list[Step] = []
     for component in text.strip("/").split("/") if text.strip("/") else []:
         steps += parse_component(component, named or {})
-    return group_layers(steps)
+    grouped = group_layers(steps)
+    check_chain(grouped)
+    return grouped
 
 
 # --- whole URLs --------------------------------------------------------------------------
@@ -431,7 +556,7 @@ def _delivery(text: str, deliveries: set[str]) -> str:
 
 def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transformation:
     """A percent-encoded request path → Transformation. Raises BadRequest."""
-    segments = raw_path.strip("/").split("/")
+    segments = long_form(raw_path.strip("/").split("/"), looks_like_component)
     remote = next((i for i, s in enumerate(segments) if _SCHEME.match(s)), len(segments))
     _refuse_empty(segments[:remote])
     cloud, delivery, rest = _split_prefix(segments)
@@ -443,6 +568,7 @@ def parse_url(raw_path: str, named: Mapping[str, str] | None = None) -> Transfor
     if not rest or _is_bare_component(rest):
         raise BadRequest("Invalid URL: missing public id after the transformations")
     public_id, extension = _public_id(rest, delivery)
+    check_chain(steps)
     return Transformation(
         steps, public_id, extension, Delivery(delivery), version, cloud, signature, signed_part
     )
@@ -498,7 +624,7 @@ def _value_text(value: object) -> str:
     if isinstance(value, Ratio):
         ratio = number_text(value.numerator)
         return ratio if value.denominator == 1.0 else f"{ratio}:{number_text(value.denominator)}"
-    if isinstance(value, Focus | Colour):
+    if isinstance(value, Focus | Colour | AutoWidth | AutoBackground):
         return value.text
     if isinstance(value, Border):
         return f"{value.width}px_solid_{value.colour.text}"
@@ -544,14 +670,26 @@ def step_text(step: Step) -> str:
     components of its sub-chain)."""
     if step.layer is not None:
         return _layer_text(step.layer, replace(step, layer=None))
-    return ",".join(sorted(_params(step)))
+    return ",".join([*_leading(step), *sorted(_params(step))])
+
+
+def _leading(step: Step) -> list[str]:
+    """`if_` first, then the `$variables` in their order, as the SDKs write them."""
+    head = [f"if_{_escape(step.condition)}"] if step.condition is not None else []
+    return head + [f"${name}_{_escape(text)}" for name, text in step.variables]
+
+
+_LEADING = ("condition", "variables")
 
 
 def _params(step: Step) -> list[str]:
-    params = []
+    params = [f"{key}_{_escape(text)}" for key, text in step.deferred]
     for item in fields(step):
         value = getattr(step, item.name)
-        if value is None or value == ():
+        if value is None or value == () or item.name in (*_LEADING, "deferred"):
+            continue
+        if item.name == "auto_dpr":
+            params += ["dpr_auto"] if value else []
             continue
         params.append(f"{FIELD_KEYS[item.name]}_{_escape(_value_text(value))}")
     return params

@@ -21,6 +21,7 @@ from transforms.model import LAYER_FLAGS, Layer, LayerKind, Step, TextStyle
 
 _INT = re.compile(r"^-?\d{1,5}$")
 _FONT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .@+-]{0,99}$")
+_STYLE_VARIABLE = re.compile(r"^\$[a-zA-Z][a-zA-Z0-9]{0,31}$")
 _REMOTE = re.compile(r"^https?://[^\s]{1,2040}$")
 # Cloudinary layer types pixcast does not render (video, audio, LUTs, subtitles).
 _UNSUPPORTED = ("lut", "video", "audio", "subtitles")
@@ -41,6 +42,8 @@ def layer_parser(underlay: bool) -> Callable[[str], Layer]:
         head, colon, rest = text.partition(":")
         if colon and head == "text":
             style, text_value = _text_parts(rest)
+            if _STYLE_VARIABLE.match(style):
+                return Layer(LayerKind.TEXT, text_value, underlay, style_variable=style[1:])
             return Layer(LayerKind.TEXT, text_value, underlay, parse_style(style))
         if colon and head == "fetch":
             return Layer(LayerKind.FETCH, _fetch_url(rest), underlay)
@@ -147,9 +150,10 @@ def layer_value_text(layer: Layer) -> str:
         return "fetch:" + base64.urlsafe_b64encode(layer.source.encode()).decode()
     if layer.kind is LayerKind.IMAGE:
         return layer.source.replace("/", ":")
-    assert layer.style is not None
     # The first of the two escapings Cloudinary's SDKs apply to text.
     text = layer.source.replace("%", "%25").replace(",", "%2C").replace("/", "%2F")
+    if layer.style is None:
+        return f"text:${layer.style_variable}:{text}"
     return f"text:{style_text(layer.style)}:{text}"
 
 

@@ -26,6 +26,10 @@ class CropMode(StrEnum):
     AUTO = "auto"
     FILL_PAD = "fill_pad"
     AUTO_PAD = "auto_pad"
+    # The Imagga add-on's modes, done with pixcast's own: imagga_scale scales, imagga_crop
+    # fills (centred).
+    IMAGGA_SCALE = "imagga_scale"
+    IMAGGA_CROP = "imagga_crop"
 
 
 class Compass(StrEnum):
@@ -131,6 +135,10 @@ class AngleMode(StrEnum):
     HFLIP = "hflip"
     VFLIP = "vflip"
     IGNORE = "ignore"
+    EXIF = "exif"  # the default EXIF rotation, written out
+    AUTO = "auto"  # as auto_right
+    AUTO_RIGHT = "auto_right"  # turn 90° clockwise when the requested orientation differs
+    AUTO_LEFT = "auto_left"  # the same, counter-clockwise
 
 
 Angle = int | AngleMode
@@ -151,6 +159,7 @@ class Format(StrEnum):
     AVIF = "avif"
     GIF = "gif"
     TIFF = "tiff"
+    JXL = "jxl"
     AUTO = "auto"
 
 
@@ -209,12 +218,61 @@ class Step:
     default_image: str | None = None
     # `l_`/`u_` with its whole sub-chain; a Step holding a layer holds nothing else.
     layer: Layer | None = None
+    # `if_<condition>`, `if_else` or `if_end`, as written (transforms.expressions parses it).
+    condition: str | None = None
+    # `$name_<expression>` assignments, in the order written (a later one may read an earlier).
+    variables: tuple[tuple[str, str], ...] = ()
+    # Parameters written as expressions (`w_$w_mul_2`): (URL key, expression), by key. The
+    # render evaluates them against the source (transforms.variables) before planning.
+    deferred: tuple[tuple[str, str], ...] = ()
+    # `w_auto[:step][:fallback]` and `dpr_auto`: the server fills them from client hints.
+    auto_width: AutoWidth | None = None
+    auto_dpr: bool = False
+    # `b_auto:...` and `b_blurred...`: padding made from the image itself.
+    auto_background: AutoBackground | None = None
+    # `cs_`: colour space of the output, as written (srgb, tinysrgb, no_cmyk...).
+    colour_space: str | None = None
+    # `dn_`: dots per inch to rasterize a vector original at.
+    density: int | None = None
 
     def has_flag(self, name: str) -> bool:
         return any(flag.name == name for flag in self.flags)
 
     def flag(self, name: str) -> Flag | None:
         return next((flag for flag in self.flags if flag.name == name), None)
+
+
+@dataclass(frozen=True)
+class AutoWidth:
+    """`w_auto[:<step>][:<fallback>]` or `w_auto:breakpoints[_<min>_<max>_<kb>_<n>][:<fallback>]`.
+
+    `step` rounds the hinted width up (pixels); `fallback` is the width without a hint
+    (None: the original's width); `breakpoints` holds (min, max, kb step, count) when the
+    breakpoints form was used, and `text` is the URL value as written.
+    """
+
+    text: str
+    step: int = 100
+    fallback: int | None = None
+    breakpoints: tuple[int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class AutoBackground:
+    """`b_auto[:<mode>][:<count>][:<direction>][:palette_<c1>_<c2>...]` or
+    `b_blurred[:<intensity>][:<brightness>]`, with the URL value as written in `text`.
+
+    `mode` is border, predominant, their `_contrast` and `_gradient[_contrast]` forms, or
+    blurred; `count` (2 or 4) and `direction` shape gradients.
+    """
+
+    text: str
+    mode: str = "border"
+    count: int = 2
+    direction: str = "horizontal"
+    palette: tuple[Colour, ...] = ()
+    intensity: int = 100
+    brightness: int = 0
 
 
 class LayerKind(StrEnum):
@@ -269,6 +327,8 @@ class Layer:
     head: Step = field(default_factory=lambda: Step())
     steps: tuple[Step, ...] = ()
     apply: Step | None = None
+    # `l_text:$style:...`: the text style is the value of this variable, read at render.
+    style_variable: str | None = None
 
     @property
     def placement(self) -> Step:

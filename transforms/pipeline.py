@@ -4,12 +4,14 @@ background) → choose the output format → encode. `render` is the one entry p
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import replace
 
 import pyvips
 
 from detectors.probe import PROBE_SIZE, Probe, probe_from_image
-from detectors.service import RegionService
+from detectors.service import RegionService, SourceRegions
 from transforms import geometry
 from transforms.animation import (
     check_page,
@@ -19,12 +21,14 @@ from transforms.animation import (
     join,
     split,
 )
+from transforms.backgrounds import padded
 from transforms.context import Context, LayerSources
 from transforms.delivery import budgeted_format, deliver
 from transforms.effects import EffectInput, apply_effect
 from transforms.effects.regions import FACE_EFFECTS
-from transforms.errors import Unprocessable
+from transforms.errors import BadRequest, Unprocessable
 from transforms.focus import Mapping
+from transforms.grammar import parse_value
 from transforms.heic import read_source
 from transforms.limits import (
     check_deadline,
@@ -54,6 +58,7 @@ from transforms.steps.load import Decoder, Header, shrink_factor
 from transforms.steps.resize import execute
 from transforms.steps.rotate import rotate
 from transforms.steps.tone import flatten, set_opacity
+from transforms.variables import Facts, planned_steps
 
 
 def render(
@@ -100,22 +105,45 @@ def _render(
     regions = None
     if detection is not None:
         regions = detection.for_source(source_key, lambda: _probe(decoder))
+    facts = Facts(initial, header.pages, lambda: initial, _face_count(regions), chosen_page(t) or 1)
+    steps = planned_steps(t.steps, facts, parse_value)
+    head = next(steps, None)
     mapping = Mapping(*initial)
     focus = fixed_focus(regions, mapping)
-    first = plan_step(t.steps[0], initial, initial, limits, focus) if t.steps else None
+    first = plan_step(head, initial, initial, limits, focus) if head else None
     shrink = shrink_factor(header, reduction(first)) if first else 1
     image = decoder.decode(shrink, streaming=first is not None)
     context = Context(image, initial, header.format, len(source), limits, regions, mapping)
     context.detection, context.layers = detection, layers
     context.streaming = first is not None
+    facts.current = lambda: context.size
     context.palette = _budgeted(t, header, accept, animated=False)
     ratio = (initial[0] / image.width, initial[1] / image.height)
-    for index, step in enumerate(t.steps):
+    ran: list[Step] = []
+    for index, step in enumerate(itertools.chain((head,) if head else (), steps)):
         check_deadline()  # a request that timed out stops here instead of rendering on
         focuser = focus if index == 0 else focuser_for(context, detection)
         plan = first if index == 0 else plan_step(step, context.size, initial, limits, focuser)
         run_step(context, step, plan, ratio if index == 0 else (1.0, 1.0))
-    return deliver(t, context, header, accept)
+        ran.append(step)
+    return deliver(_as_run(t, ran), context, header, accept)
+
+
+def _face_count(regions: SourceRegions | None) -> Callable[[], int]:
+    """`fc`: the original's faces, found only when an expression reads it."""
+
+    def count() -> int:
+        if regions is None or not regions.available("faces"):
+            raise BadRequest("fc (face count) needs the faces detector, which is not enabled")
+        return len(regions.find("faces"))
+
+    return count
+
+
+def _as_run(t: Transformation, ran: list[Step]) -> Transformation:
+    """`t` as it ran: conditions taken and expressions evaluated (delivery reads f_, q_
+    and flags from the steps that ran)."""
+    return t if tuple(ran) == t.steps else replace(t, steps=tuple(ran))
 
 
 def _render_animation(
@@ -134,12 +162,16 @@ def _render_animation(
     context = Context(frames[0], size, header.format, len(source), limits, layers=layers)
     context.animated = True
     context.palette, context.frames = _budgeted(t, header, accept, animated=True), len(frames)
-    for step in t.steps:
+    # Nothing is detected on animations (as in Cloudinary): fc is 0.
+    facts = Facts(size, header.pages, lambda: context.size, lambda: 0)
+    ran: list[Step] = []
+    for step in planned_steps(t.steps, facts, parse_value):
         check_deadline()
         plan = plan_step(step, context.size, size, limits, centre_focus)
         frames = [_run_frame(context, step, plan, frame) for frame in frames]
+        ran.append(step)
     context.image = join(frames, timing.with_delay(chosen_delay(t)))
-    return deliver(t, context, header, accept)
+    return deliver(_as_run(t, ran), context, header, accept)
 
 
 def _run_frame(
@@ -169,7 +201,7 @@ def run_step(
         return
     if plan is not None:
         _record_crop(context, plan)
-        context.image = execute(context.image, plan, step.background, ratio)
+        context.image = _resized(context.image, step, plan, ratio)
         _check_budget(context)  # before the streamed pixels are computed below
         if context.streaming:
             # What follows may read out of order (rotations, flips): stop streaming here,
@@ -191,6 +223,17 @@ def run_step(
         context.image = apply_effect(step.effect, source)
         context.mapping = context.mapping if context.size == size else None
     _finish_step(context, step)
+
+
+def _resized(
+    image: pyvips.Image, step: Step, plan: geometry.Plan, ratio: tuple[float, float]
+) -> pyvips.Image:
+    """Crop, resize and pad; `b_auto`/`b_blurred` padding is drawn from the image."""
+    if step.auto_background is None or plan.canvas == plan.size:
+        return execute(image, plan, step.background, ratio)
+    content = execute(image, replace(plan, canvas=plan.size, offset=(0, 0)), None, ratio)
+    # Read twice (for its colours, then drawn): hold it in memory, out of the stream.
+    return padded(content.copy_memory(), plan, step.auto_background)
 
 
 def run_steps(context: Context, steps: tuple[Step, ...]) -> None:

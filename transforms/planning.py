@@ -21,6 +21,8 @@ from transforms.model import (
 )
 
 PADDING = {CropMode.PAD, CropMode.LPAD, CropMode.MPAD}
+# The Imagga add-on's modes, done the nearest pixcast way (docs/url-api.md).
+NEAREST = {CropMode.IMAGGA_SCALE: CropMode.SCALE, CropMode.IMAGGA_CROP: CropMode.FILL}
 _NO_FOCUS = {CropMode.SCALE, CropMode.FIT, CropMode.LIMIT, CropMode.MFIT} | PADDING
 
 
@@ -62,6 +64,7 @@ def plan_step(
 ) -> geometry.Plan | None:
     """The step's geometry Plan in input pixels, or None when it does not resize."""
     mode = step.crop or CropMode.SCALE
+    mode = NEAREST.get(mode, mode)
     _check_gravity(step, mode, focus)
     if step.effect is not None and takes_region(step.effect):
         return None  # x/y/w/h are the region of e_blur_region or e_pixelate_region

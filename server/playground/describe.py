@@ -12,6 +12,7 @@ from typing import Any
 
 from transforms.effects import REGISTRY
 from transforms.effects.params import bind
+from transforms.flags import NO_EFFECT
 from transforms.formats import QUALITY_TABLE
 from transforms.model import (
     Angle,
@@ -51,6 +52,8 @@ CROP_MODES: dict[CropMode, str] = {
     CropMode.AUTO: "like fill, with the detectors choosing the most interesting region",
     CropMode.FILL_PAD: "fill when the content allows it, pad otherwise (needs g_auto)",
     CropMode.AUTO_PAD: "auto crop when the content allows it, pad otherwise (needs g_auto)",
+    CropMode.IMAGGA_SCALE: "the Imagga add-on's scale, done as c_scale",
+    CropMode.IMAGGA_CROP: "the Imagga add-on's smart crop, done as c_fill (centred)",
 }
 
 EFFECTS: dict[str, str] = {
@@ -122,6 +125,10 @@ _ROTATIONS: dict[AngleMode, str] = {
     AngleMode.HFLIP: "flip horizontally (mirror)",
     AngleMode.VFLIP: "flip vertically",
     AngleMode.IGNORE: "ignore the EXIF orientation of the original",
+    AngleMode.EXIF: "turn upright by the EXIF orientation (the default)",
+    AngleMode.AUTO: "turn 90° clockwise when the requested orientation differs",
+    AngleMode.AUTO_RIGHT: "turn 90° clockwise when the requested orientation differs",
+    AngleMode.AUTO_LEFT: "turn 90° counter-clockwise when the requested orientation differs",
 }
 
 _FORMATS: dict[Format, str] = {
@@ -131,6 +138,7 @@ _FORMATS: dict[Format, str] = {
     Format.AVIF: "AVIF (smallest, slowest to encode)",
     Format.GIF: "GIF",
     Format.TIFF: "TIFF",
+    Format.JXL: "JPEG-XL",
 }
 
 _CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")
@@ -289,7 +297,8 @@ def flags(values: tuple[Flag, ...]) -> str:
     parts = []
     for item in values:
         argument = f" ({item.argument})" if item.argument else ""
-        parts.append(f"{item.name}{argument}: {FLAGS[item.name]}")
+        meaning = FLAGS.get(item.name) or NO_EFFECT.get(item.name, "a delivery flag")
+        parts.append(f"{item.name}{argument}: {meaning}")
     return "Flag " + "; ".join(parts) + "."
 
 
@@ -329,4 +338,16 @@ DESCRIBE: dict[str, Callable[[Any], str]] = {
     "format": output_format,
     "flags": flags,
     "layer": layer,
+    "condition": lambda text: (
+        f"Condition if_{text}: the components up to if_end run when it holds (if_else: otherwise)."
+    ),
+    "variables": lambda pairs: "Set " + ", ".join(f"${n} to {v}" for n, v in pairs) + ".",
+    "deferred": lambda pairs: (
+        "Computed when rendering: " + ", ".join(f"{k}_{v}" for k, v in pairs) + "."
+    ),
+    "auto_width": lambda value: f"Width from the browser's Width client hint ({value.text}).",
+    "auto_dpr": lambda value: "Device pixel ratio from the browser's DPR client hint.",
+    "auto_background": lambda value: f"Padding made from the image itself ({value.text}).",
+    "colour_space": lambda value: f"Colour space {value} (pixcast delivers sRGB).",
+    "density": lambda value: f"Rasterize vector originals at {value} dpi.",
 }

@@ -106,7 +106,7 @@ def test_bad_parameters_are_400(client: TestClient, path: str, starts: str) -> N
 @pytest.mark.parametrize(
     ("path", "status", "starts"),
     [
-        ("/image/private/w_10/camera.jpg", 401, "private delivery needs a signed URL"),
+        ("/image/private/camera.jpg", 401, "private delivery needs a signed URL"),
         ("/demo/image/authenticated/camera.jpg", 401, "authenticated delivery needs a signed"),
         ("/image/fetch/https:%2F%2Fexample.com%2Fa.jpg", 403, "Fetch delivery is disabled"),
     ],

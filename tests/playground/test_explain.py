@@ -75,7 +75,8 @@ def test_every_parameter_is_explained_in_the_order_pixcast_applies_it() -> None:
                    "there is none."),
         ("g_north_east", "Gravity north_east: keep the north east of the image."),
         ("ar_16:9", "Aspect ratio 16:9 = 1.78 (width ÷ height, landscape)."),
-        ("q_auto:eco", "Quality chosen automatically (eco): JPEG 70, WebP 68, AVIF 48."),
+        ("q_auto:eco", "Quality chosen automatically (eco): JPEG 70, WebP 68, AVIF 48, "
+                       "JPEG-XL 65."),
         ("q_60:444", "Quality 60 of 100 (higher is sharper and larger), without chroma "
                      "subsampling (4:4:4, crisper colour edges)."),
         ("f_avif", "Deliver as AVIF (smallest, slowest to encode)."),

@@ -62,13 +62,25 @@ def test_signed_only_delivery_types(tmp_path: Path, delivery: str) -> None:
         signed = client.get(sign_url(f"/image/{delivery}/w_50/doc.jpg", "b"))
         long = client.get(sign_url(f"/demo/image/{delivery}/doc.jpg", "b", long=True))
         as_upload = client.get(sign_url(f"/image/upload/w_50/{delivery}/doc.jpg", "b"))
-    assert unsigned.status_code == original.status_code == 401
-    assert unsigned.headers["x-cld-error"] == f"{delivery} delivery needs a signed URL"
+    assert original.status_code == 401
+    assert original.headers["x-cld-error"] == f"{delivery} delivery needs a signed URL"
+    # A private original's transformed versions are public (as in Cloudinary).
+    assert unsigned.status_code == (200 if delivery == "private" else 401)
     assert signed.status_code == 200
     assert image_size(signed.content) == (50, 25)
     assert long.status_code == 200 and long.content == jpeg(200, 100)
     # The same file is out of reach as an upload, signed or not.
     assert as_upload.status_code == 404
+
+
+def test_private_transformations_need_a_signature_in_strict_mode(tmp_path: Path) -> None:
+    """Issue 10: a transformed private URL answered 401 although Cloudinary serves it; it
+    stays signed-only when strict mode guards every transformation."""
+    with app_client(tmp_path, api_secret=("b",), strict=True) as client:
+        unsigned = client.get("/image/private/w_50/doc.jpg")
+        signed = client.get(sign_url("/image/private/w_50/doc.jpg", "b"))
+    assert unsigned.status_code == 401
+    assert signed.status_code == 200
 
 
 def test_signed_only_without_a_secret_says_so(tmp_path: Path) -> None:

@@ -168,8 +168,10 @@ _RANGED = [
 
 @pytest.mark.parametrize(("name", "param"), _RANGED, ids=[f"{n}-{p.name}" for n, p in _RANGED])
 def test_every_range_is_enforced_at_both_ends(name: str, param: Int) -> None:
-    # The verbose form names the parameter, so each one is reached on its own.
-    for outside in (param.low - 1, param.high + 1):
+    # The verbose form names the parameter, so each one is reached on its own. A `floor`
+    # admits values below `low` (read as `low`), so the lowest refused one is below it.
+    lowest = param.low if param.floor is None else param.floor
+    for outside in (lowest - 1, param.high + 1):
         with pytest.raises(BadRequest, match=f"Invalid {param.name} for effect {name}: "):
             parse_effect(f"{name}:{param.name}_{outside}{param.suffix}")
     for inside in (param.low, param.high):

@@ -195,7 +195,7 @@ REFUSALS = [
     ("/image/facebook/w_10/x.jpg", "Invalid delivery type: facebook"),
     ("/w_10//x.jpg", "empty path component"),
     ("/c_fill,w_0.5", "missing public id"),
-    ("/dpr_auto,w_10/x.jpg", "Invalid dpr"),
+    ("/dpr_fast,w_10/x.jpg", "Invalid dpr"),
     ("/z_0,w_10/x.jpg", "Invalid zoom"),
     ("/fl_layer_apply/x.jpg", "Invalid flag in transformation: layer_apply"),
     ("/w_10,fl_tiled/x.jpg", "Invalid flag in transformation: tiled"),

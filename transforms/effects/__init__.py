@@ -4,7 +4,7 @@
 modules below register the effects by kind; importing this package registers them all.
 """
 
-from transforms.effects import alpha, colour, detail, dither, regions, shape, tone
+from transforms.effects import alpha, art, colour, detail, dither, regions, shape, tone
 from transforms.effects.params import Values
 from transforms.effects.registry import (
     REGISTRY,
@@ -25,6 +25,7 @@ __all__ = [
     "Values",
     "alpha",
     "apply_effect",
+    "art",
     "colour",
     "detail",
     "dither",

@@ -45,7 +45,8 @@ def negate(source: EffectInput, values: Values) -> pyvips.Image:
 _SEPIA = [[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]]
 
 
-@effect("sepia", Int("level", 80, low=1, high=100))
+# The SDKs' own tests write `e_sepia:-10`: levels down to -100 read as the lowest, 1.
+@effect("sepia", Int("level", 80, low=1, high=100, floor=-100))
 def sepia(source: EffectInput, values: Values) -> pyvips.Image:
     amount = values.number("level") / 100
     return on_colour(source.image, lambda c: c.recomb(_SEPIA) * amount + c * (1 - amount))

@@ -56,19 +56,24 @@ class Int(Param):
     """A whole number in [low, high]; `suffix` such as `p` (`50p`) when the URL needs one.
 
     `by` makes the range and default depend on another parameter's choice:
-    `("type", {"linear": (1, 200, 100)})`.
+    `("type", {"linear": (1, 200, 100)})`. `floor` admits values from it up to `low`,
+    read as `low` (the SDKs' tests write `e_sepia:-10`).
     """
 
     low: int = 0
     high: int = 100
     suffix: str = ""
     by: tuple[str, Mapping[str, tuple[int, int, int]]] | None = None
+    floor: int | None = None
 
     def accepts(self, raw: str) -> bool:
         return raw.endswith(self.suffix) and bool(_INT.match(raw.removesuffix(self.suffix)))
 
     def read(self, raw: str, effect: str) -> Value:
-        return int(raw.removesuffix(self.suffix))
+        value = int(raw.removesuffix(self.suffix))
+        if self.floor is not None and self.floor <= value < self.low:
+            return self.low
+        return value
 
     def bounds(self, values: Mapping[str, Value]) -> tuple[int, int, int | None]:
         if self.by is not None and values.get(self.by[0]) in self.by[1]:

@@ -195,7 +195,9 @@ class Decoder:
         self.metadata = metadata
         self.header = header
         self.ignore_orientation = ignore_orientation
-        self.frames = {"page": page - 1} if page is not None else None
+        # pg_1 of a one-page image is that page (JPEG's loader takes no page argument).
+        chosen = page is not None and header.pages > 1
+        self.frames = {"page": page - 1} if chosen and page is not None else None
         self._kept: tuple[int, pyvips.Image] | None = None
 
     def kept(self, shrink: int) -> pyvips.Image:
