@@ -60,7 +60,7 @@ class ResultCache:
         """The cached result, or None on a miss or when the entry cannot be read."""
         try:
             value = self._cache.get(key, default=None, retry=True)
-            return None if value is None else _decode(value)
+            return None if value is None else decode(value)
         except Exception:  # a broken cache must never break delivery
             logger.exception("result cache read failed for key %s", key)
             return None
@@ -68,7 +68,7 @@ class ResultCache:
     def put(self, key: str, rendered: Rendered) -> None:
         """Store a result; a failure (disk full, locked database) is logged, not raised."""
         try:
-            self._cache.set(key, _encode(rendered), retry=True)
+            self._cache.set(key, encode(rendered), retry=True)
         except Exception:  # a broken cache must never break delivery
             logger.exception("result cache write failed for key %s", key)
 
@@ -85,7 +85,7 @@ class ResultCache:
         self._cache.close()
 
 
-def _encode(rendered: Rendered) -> bytes:
+def encode(rendered: Rendered) -> bytes:
     header = {
         "media_type": rendered.media_type,
         "format": rendered.format,
@@ -98,7 +98,7 @@ def _encode(rendered: Rendered) -> bytes:
     return json.dumps(header).encode() + _SEPARATOR + rendered.data
 
 
-def _decode(value: Any) -> Rendered:
+def decode(value: Any) -> Rendered:
     if not isinstance(value, bytes):
         raise TypeError(f"unexpected cache value of type {type(value).__name__}")
     header, _, data = value.partition(_SEPARATOR)

@@ -14,13 +14,13 @@ from starlette.responses import PlainTextResponse, Response
 
 from server import responses
 from server.cache import result_key
-from server.concurrency import run_io
 from server.deadlines import within_deadline
 from server.errors import guarded
 from server.layers import NO_LAYERS, LocatedLayers, locate_layers, read_layers
 from server.origins import Original, SourceIdentity
 from server.security import check_request
 from server.state import AppState, Services
+from server.storage import results
 from server.timing import Timings
 from transforms import formats
 from transforms.errors import UnsupportedMediaType
@@ -92,7 +92,7 @@ async def variant(
         layers = await locate_layers(services, t)  # a changed overlay is a new result
     key = result_key(t, source, accept, layers.key)
     with timings.measure("cache"):
-        cached = await run_io(services.cache.get, key)
+        cached = await results.lookup(services.cache, services.shared, key)
     if cached is not None:
         return cached, layers.newest(source), "HIT"
 
@@ -101,7 +101,7 @@ async def variant(
 
     async def stored() -> tuple[Rendered, SourceIdentity] | None:
         # Another process rendered it while this one waited for the key's lock.
-        found = await run_io(services.cache.get, key)
+        found = await results.lookup(services.cache, services.shared, key)
         return None if found is None else (found, source)
 
     (rendered, identity), shared = await services.flights.run(key, render, stored)
@@ -135,7 +135,7 @@ async def render_and_store(
     key = result_key(t, original.identity, accept, layers.key)
     if rendered.cacheable:  # a crop degraded by a failed detector is not kept
         with timings.measure("cache"):
-            await run_io(services.cache.put, key, rendered)
+            await results.store(services.cache, services.shared, key, rendered)
     return rendered, original.identity
 
 

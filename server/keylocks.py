@@ -13,8 +13,9 @@ import fcntl
 import hashlib
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 
@@ -22,6 +23,12 @@ import anyio
 # the wait stays cancellable (deadlines, clients that leave) and costs no thread.
 FIRST_POLL = 0.002
 LAST_POLL = 0.05
+
+
+class Locks(Protocol):
+    """Exclusive locks by key; `hold` yields whether another holder was waited for."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[bool]: ...
 
 
 class KeyLocks:

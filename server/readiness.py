@@ -3,8 +3,9 @@
 Ready means: start-up finished with every configured detector loaded (a detector whose
 model is missing makes it not ready: remove it from `detectors` or provide the model),
 the result cache takes a write, and the originals answer: the local directory is
-readable and every HTTP origin (`origins`) answers at all (any status: a bucket root
-may well say 403). The answer is JSON naming each check; 200 when all pass, else 503.
+readable, every HTTP origin (`origins`) answers at all (any status: a bucket root
+may well say 403), and every S3 origin and the shared result storage answer a
+signed lookup. The answer is JSON naming each check; 200 when all pass, else 503.
 Results are kept for a couple of seconds so a storm of probes costs one check.
 """
 
@@ -20,10 +21,13 @@ from starlette.responses import JSONResponse, Response
 
 from server.concurrency import run_io
 from server.state import AppState, Services
+from server.storage.base import Storage
+from server.storage.http import HttpStorage
 from transforms.errors import PixcastError
 
 KEEP_SECONDS = 2.0
 ORIGIN_TIMEOUT = 3.0
+PROBE_KEY = "pixcast-readiness-probe"
 Checks = dict[str, str]
 
 
@@ -54,9 +58,23 @@ class Readiness:
 async def run_checks(services: Services) -> Checks:
     checks = {"models": models(services), "cache": await cache(services)}
     checks["originals"] = local_originals(services)
-    for prefix, base in services.settings.origins.items():
-        checks[f"origin {prefix}"] = await http_origin(services, base)
+    for prefix, storage in services.origins.mapping.items():
+        if isinstance(storage, HttpStorage):
+            checks[f"origin {prefix}"] = await http_origin(services, storage.base)
+        else:
+            checks[f"origin {prefix}"] = await storage_answers(storage)
+    if services.shared is not None:
+        checks["result storage"] = await storage_answers(services.shared.storage)
     return checks
+
+
+async def storage_answers(storage: Storage) -> str:
+    """Whether the storage answers a lookup (a missing key is an answer)."""
+    try:
+        await storage.stat(PROBE_KEY)
+    except PixcastError as refused:
+        return f"unreachable: {refused.message}"
+    return "ok"
 
 
 def models(services: Services) -> str:
@@ -84,7 +102,7 @@ def local_originals(services: Services) -> str:
 
 async def http_origin(services: Services, base: str) -> str:
     """Whether `base` answers at all, through the origins' own guarded client."""
-    remote = services.origins.remote.client
+    remote = services.origins.fetch.client
     try:
         remote.guard.check_name(httpx.URL(base).host)
         await remote.client.head(base, timeout=ORIGIN_TIMEOUT)

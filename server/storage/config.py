@@ -1,0 +1,34 @@
+"""Storages from settings, chosen by URL scheme: `s3://bucket/prefix` is S3, an absolute
+path a directory. Also the shared result store and the render locks built on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from server.keylocks import KeyLocks, Locks
+from server.settings import Settings
+from server.storage.directory import DirectoryStorage
+from server.storage.leases import ChainedLocks, LeaseLocks
+from server.storage.s3 import S3Location, S3Storage
+from server.storage.shared import SharedStore
+
+# A lease outlives the longest render by this much (a render stops at request_timeout).
+LEASE_MARGIN = 5.0
+
+
+def open_storage(url: str, timeout: float) -> S3Storage | DirectoryStorage:
+    """The writable backend for `url` (settings checked the form already)."""
+    if url.startswith("s3://"):
+        return S3Storage(S3Location.parse(url), timeout)
+    return DirectoryStorage(Path(url))
+
+
+def build_shared(settings: Settings) -> tuple[SharedStore | None, Locks]:
+    """The shared result store (None without `result_storage`) and the render locks:
+    this machine's file locks, chained with a lease in the shared storage if there is one."""
+    local = KeyLocks(settings.cache_dir / "locks")
+    if not settings.result_storage:
+        return None, local
+    backend = open_storage(settings.result_storage, settings.request_timeout)
+    lease = LeaseLocks(backend, settings.request_timeout + LEASE_MARGIN)
+    return SharedStore(backend), ChainedLocks(local, lease)
