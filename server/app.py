@@ -26,7 +26,7 @@ from server.runtime import configure_vips
 from server.security import check_security_settings, limits_for
 from server.settings import Settings, SettingsError
 from server.state import AppState, Services
-from server.storage.config import build_shared
+from server.storage.config import build_shared, check_storage_settings
 from server.storage.regions import share_detections
 from transforms import pipeline
 from transforms.errors import PixcastError
@@ -37,6 +37,7 @@ def create_app(settings: Settings) -> Starlette:
     """The ASGI app; raises SettingsError when a named transformation does not parse."""
     check_named_transformations(settings)
     check_security_settings(settings)
+    check_storage_settings(settings)
     metrics = Metrics()
     observe = Middleware(Observe, metrics=metrics, access_log=AccessLog(settings.access_log))
     return Starlette(

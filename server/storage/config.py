@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from server.keylocks import KeyLocks, Locks
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 from server.storage.directory import DirectoryStorage
 from server.storage.leases import ChainedLocks, LeaseLocks
 from server.storage.s3 import S3Location, S3Storage
@@ -32,3 +32,15 @@ def build_shared(settings: Settings) -> tuple[SharedStore | None, Locks]:
     backend = open_storage(settings.result_storage, settings.request_timeout)
     lease = LeaseLocks(backend, settings.request_timeout + LEASE_MARGIN)
     return SharedStore(backend), ChainedLocks(local, lease)
+
+
+def check_storage_settings(settings: Settings) -> None:
+    """Parse every s3:// URL now, so an unknown option stops start-up, not a request."""
+    urls = [(f"origins {prefix!r}", base) for prefix, base in settings.origins.items()]
+    urls.append(("result_storage", settings.result_storage))
+    for name, url in urls:
+        if url.startswith("s3://"):
+            try:
+                S3Location.parse(url)
+            except ValueError as error:
+                raise SettingsError(f"{name}: {error}") from None

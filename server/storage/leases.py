@@ -50,25 +50,26 @@ class LeaseLocks:
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[bool]:
-        """Hold `key`'s lease for the block; yields whether another holder was waited for."""
+        """Hold `key`'s lease for the block. Yields True ("look before you work") even when
+        the lease was free at once: another replica may have finished and released it
+        between this one's lookup and its lease, and one lookup is cheaper than a render."""
         path = lock_path(hashlib.sha256(key.encode()).hexdigest()[:40])
-        held, waited = await self._acquire(path)
+        held = await self._acquire(path)
         try:
-            yield waited
+            yield True
         finally:
             if held:
                 with anyio.CancelScope(shield=True):
                     await self._release(path)
 
-    async def _acquire(self, path: str) -> tuple[bool, bool]:
-        waited = False
+    async def _acquire(self, path: str) -> bool:
+        """Whether the lease was taken (False: waited a whole lease, or no storage)."""
         pause = FIRST_POLL
         give_up = self.clock() + self.lease
         try:
             while not await self.storage.create(path, self._claim()):
-                waited = True
                 if self.clock() > give_up:
-                    return False, True
+                    return False
                 if await self._expired(path):
                     await self.storage.delete(path)  # its holder died: take it over
                     continue
@@ -76,8 +77,8 @@ class LeaseLocks:
                 pause = min(pause * 2, LAST_POLL)
         except PixcastError as error:
             log.warning("shared lock %s unavailable (%s): rendering without it", path, error)
-            return False, waited
-        return True, waited
+            return False
+        return True
 
     async def _expired(self, path: str) -> bool:
         blob = await self.storage.get(path)

@@ -127,3 +127,18 @@ def test_a_bucket_that_stops_answering(tmp_path: Path, aws_env: MotoS3, bucket: 
     assert unreachable.status_code == 504
     assert recovered.status_code == 200, recovered.text
     assert image_size(recovered.content) == (100, 100)
+
+
+def test_readiness_asks_the_bucket(
+    tmp_path: Path, aws_env: MotoS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overrides = {"result_storage": f"s3://{bucket}/shared"}
+    with s3_app(tmp_path / "good", bucket, **overrides) as client:
+        ready = client.get("/readyz").json()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    with s3_app(tmp_path / "bad", bucket, **overrides) as client:
+        refused = client.get("/readyz")
+    assert ready["checks"]["origin media/"] == "ok"
+    assert ready["checks"]["result storage"] == "ok"
+    assert refused.status_code == 503
+    assert refused.json()["checks"]["result storage"].startswith("unreachable: Bucket")
