@@ -43,10 +43,19 @@ def result_key(
     URLs share one entry whatever the client accepts.
     """
     bucket = accept_bucket(accept) if t.negotiates_format else None
-    parts = [KEY_SCHEMA, canonical(t), asdict(source), bucket]
+    parts = [KEY_SCHEMA, canonical(t), source_part(source), bucket]
     if layers:  # only with layers, so every other key stays what it was
         parts.append(layers)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def source_part(source: SourceIdentity) -> object:
+    """The source version in a key. A remote original is its URL and the digest of its
+    bytes, so every replica that fetched the same bytes computes the same key (the time
+    it first saw them differs); a local file is its full identity."""
+    if source.digest:
+        return {"path": source.path, "digest": source.digest}
+    return asdict(source)
 
 
 class ResultCache:
