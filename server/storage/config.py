@@ -14,6 +14,9 @@ from server.storage.shared import SharedStore
 
 # A lease outlives the longest render by this much (a render stops at request_timeout).
 LEASE_MARGIN = 5.0
+# The shared result storage is an optimisation: a request waits at most this long for it
+# (then renders instead), however long request_timeout allows.
+SHARED_TIMEOUT = 3.0
 
 
 def open_storage(url: str, timeout: float) -> S3Storage | DirectoryStorage:
@@ -29,7 +32,7 @@ def build_shared(settings: Settings) -> tuple[SharedStore | None, Locks]:
     local = KeyLocks(settings.cache_dir / "locks")
     if not settings.result_storage:
         return None, local
-    backend = open_storage(settings.result_storage, settings.request_timeout)
+    backend = open_storage(settings.result_storage, min(SHARED_TIMEOUT, settings.request_timeout))
     lease = LeaseLocks(backend, settings.request_timeout + LEASE_MARGIN)
     return SharedStore(backend), ChainedLocks(local, lease)
 

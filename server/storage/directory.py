@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from contextlib import suppress
 from email.utils import formatdate
 from pathlib import Path
+from typing import TypeVar, TypeVarTuple
 
 from server.concurrency import run_io
 from server.storage.base import Blob, StorageError, Version
+
+T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 class DirectoryStorage:
@@ -33,24 +38,34 @@ class DirectoryStorage:
     async def get(
         self, key: str, since: Version | None = None, name: str | None = None
     ) -> Blob | None:
-        return await run_io(self._get, key, since)
+        return await self._io(self._get, key, since)
 
     async def put(self, key: str, data: bytes) -> Version:
-        return await run_io(self._put, key, data, False)
+        return await self._io(self._put, key, data, False)
 
     async def create(self, key: str, data: bytes) -> bool:
         """Store `data` only if `key` does not exist yet; whether it was stored."""
         try:
-            await run_io(self._put, key, data, True)
+            await self._io(self._put, key, data, True)
         except FileExistsError:
             return False
         return True
 
     async def delete(self, key: str) -> None:
-        await run_io(self._delete, key)
+        await self._io(self._delete, key)
 
     async def stat(self, key: str) -> Version | None:
-        return await run_io(self._stat, key)
+        return await self._io(self._stat, key)
+
+    async def _io(self, work: Callable[[*Args], T], *args: *Args) -> T:
+        """`work` in a thread; an OS failure (disk full, permissions) is a StorageError."""
+        try:
+            return await run_io(work, *args)
+        except FileExistsError:
+            raise
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise StorageError(f"Storage directory {self.root} failed: {reason}") from None
 
     def _get(self, key: str, since: Version | None) -> Blob | None:
         try:

@@ -82,3 +82,21 @@ def test_a_replica_keeps_its_local_hits_when_the_bucket_stops(
     assert missing.status_code == 504
     assert recovered.status_code == 200, recovered.text
     assert image_size(recovered.content) == (100, 100)
+
+
+def test_a_shared_directory_works_as_result_storage(tmp_path: Path) -> None:
+    """A directory every host mounts is the other writable backend."""
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    (originals / "cat.jpg").write_bytes(jpeg(640, 480))
+    shared = tmp_path / "mounted"
+    values: dict[str, Any] = {"originals": originals, "result_storage": str(shared)}
+    with TestClient(create_app(make_settings(tmp_path / "a", **values))) as first:
+        made = first.get("/c_fill,w_160,h_120/cat.jpg")
+    with TestClient(create_app(make_settings(tmp_path / "b", **values))) as second:
+        served = second.get("/c_fill,w_160,h_120/cat.jpg")
+        assert renders(second) == 0
+    assert (made.headers["x-cache"], served.headers["x-cache"]) == ("MISS", "HIT")
+    assert served.content == made.content
+    assert len(list((shared / "results").rglob("*"))) == 2  # a fan-out folder, one result
+    assert list((shared / "locks").iterdir()) == []
