@@ -1,9 +1,6 @@
-"""Locks across replicas as lease objects in the shared storage: a conditional PUT
-(`If-None-Match: *`) creates `locks/<name>` only if no one holds it; the holder deletes it
-when done. A lease names its expiry, so a holder that died frees the key after `lease`
-seconds. Waiting polls the object; a storage that cannot answer means no lock (the render
-goes ahead: a duplicate render is cheaper than a stuck request).
-"""
+"""Locks across replicas as lease objects in the shared storage: created by a conditional
+PUT (`If-None-Match: *`), deleted by the holder, taken over once expired (a dead holder).
+Waiters poll; a storage that cannot answer means no lock: the render goes ahead."""
 
 from __future__ import annotations
 

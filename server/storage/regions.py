@@ -1,7 +1,6 @@
-"""Detections shared by replicas: the local detection store first, then the shared storage
-(by detector fingerprint and source key), so a replica does not detect what another did.
-Detections run in render threads, so the shared storage is reached through blocking calls
-with a short deadline."""
+"""Detections shared by replicas: the local store, then the shared storage (by detector
+fingerprint and source key). Detection runs in render threads, so the shared storage is
+reached through blocking calls with a short deadline."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""The S3 backend (AWS S3, MinIO, R2, GCS's S3 interface) through botocore: SigV4 signing,
-credentials from the AWS chain, the endpoint from AWS_ENDPOINT_URL(_S3) or the storage URL.
-
-A storage URL is `s3://bucket/key-prefix`, optionally with `?endpoint=URL&region=NAME&
-path_style=true` for this one storage. botocore is blocking: each call runs in a thread
-under a deadline, so a bucket that stops answering costs a 504, not a stuck request.
-"""
+"""The S3 backend (S3, MinIO, R2, GCS's S3 interface) on botocore: SigV4, the AWS credential
+chain, `s3://bucket/prefix?endpoint=&region=&path_style=` URLs. Each blocking call runs in
+a thread under a deadline, so a bucket that stops answering is a 504, not a stuck request."""
 
 from __future__ import annotations
 

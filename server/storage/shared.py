@@ -1,10 +1,6 @@
-"""Shared storage for what replicas compute: rendered results and detections in one bucket
-(or a shared directory), under `results/` and `detections/` of its prefix.
-
-It is an optimisation like the local cache: a storage that fails is logged and reads as a
-miss, and after a failure it is left alone for `PAUSE` seconds, so a bucket that stops
-answering costs one timeout now and then, not one per request.
-"""
+"""The storage replicas share what they compute in (results, detections, leases: one prefix
+each). Like the local cache it is an optimisation: a failure is logged and reads as a miss,
+and the storage is then left alone for `PAUSE` seconds, not asked on every request."""
 
 from __future__ import annotations
 
