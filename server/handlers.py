@@ -60,7 +60,10 @@ async def deliver(request: Request[AppState]) -> Response:
 
 
 def source_key(identity: SourceIdentity) -> str:
-    """Names the original's bytes for the detection store (identity, not a hash of bytes)."""
+    """Names the original's bytes for the detection store: a remote original's digest (the
+    same on every replica), a local file's identity (not a hash of its bytes)."""
+    if identity.digest:
+        return identity.digest[:32]
     return hashlib.sha256(repr(identity).encode()).hexdigest()[:32]
 
 
@@ -100,7 +103,7 @@ async def variant(
         return await render_and_store(services, t, source, original, accept, timings, layers)
 
     async def stored() -> tuple[Rendered, SourceIdentity] | None:
-        # Another process rendered it while this one waited for the key's lock.
+        # Another process or replica rendered it while this one waited for the key's lock.
         found = await results.lookup(services.cache, services.shared, key)
         return None if found is None else (found, source)
 
