@@ -6,6 +6,7 @@ reach handlers through typed state, so several apps can live in one process (tes
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
@@ -15,10 +16,9 @@ from starlette.middleware import Middleware
 
 from server.accesslog import AccessLog
 from server.cache import ResultCache
-from server.cachelayout import LOCKS, RESULTS, store_dir
+from server.cachelayout import RESULTS, store_dir
 from server.concurrency import RenderPool, SingleFlight
 from server.detections import build_detection, close_detection
-from server.keylocks import KeyLocks
 from server.metrics import Metrics
 from server.observe import Observe, count_detectors, observability_routes
 from server.origins import build_origins
@@ -27,6 +27,8 @@ from server.runtime import configure_vips
 from server.security import check_security_settings, limits_for
 from server.settings import Settings, SettingsError
 from server.state import AppState, Services
+from server.storage.config import build_shared, check_storage_settings
+from server.storage.regions import share_detections
 from transforms import pipeline
 from transforms.errors import PixcastError
 from transforms.grammar import parse_url
@@ -36,6 +38,7 @@ def create_app(settings: Settings) -> Starlette:
     """The ASGI app; raises SettingsError when a named transformation does not parse."""
     check_named_transformations(settings)
     check_security_settings(settings)
+    check_storage_settings(settings)
     metrics = Metrics()
     observe = Middleware(Observe, metrics=metrics, access_log=AccessLog(settings.access_log))
     return Starlette(
@@ -63,6 +66,9 @@ def lifespan_for(
         configure_vips(settings)
         services = build_services(settings, metrics)
         detection, store = build_detection(settings)
+        if services.shared is not None:  # replicas share detections through it
+            services.shared.bind(asyncio.get_running_loop())
+            detection = share_detections(detection, store, services.shared, settings)
         if metrics is not None:
             count_detectors(detection.detectors, metrics)
         services = replace(services, detection=detection)
@@ -81,13 +87,16 @@ def lifespan_for(
 
 def build_services(settings: Settings, observer: Metrics | None = None) -> Services:
     failed = observer.cache_write_failed if observer is not None else None
+    shared, locks = build_shared(settings)
     return Services(
         settings=settings,
         origins=build_origins(settings, limits_for(settings)),
         cache=ResultCache(store_dir(settings.cache_dir, RESULTS), settings.cache_size_mb, failed),
         pool=RenderPool(settings.render_threads, settings.queue_limit, observer),
-        # One render per key across the processes sharing the cache directory too.
-        flights=SingleFlight(KeyLocks(store_dir(settings.cache_dir, LOCKS))),
+        # One render per key across the processes sharing the cache directory too, and
+        # across the replicas sharing `result_storage` (server/storage/leases.py).
+        flights=SingleFlight(locks),
+        shared=shared,
         # Looked up now, not at import, so a test can wrap pipeline.render beforehand.
         render=pipeline.render,
         limits=limits_for(settings),

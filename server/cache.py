@@ -56,7 +56,7 @@ def result_key(
     URLs share one entry whatever the client accepts.
     """
     bucket = accept_bucket(accept) if t.negotiates_format else None
-    parts = [KEY_SCHEMA, canonical(t), asdict(source), bucket]
+    parts = [KEY_SCHEMA, canonical(t), source_part(source), bucket]
     if layers:  # only with layers, so every other key stays what it was
         parts.append(layers)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -78,6 +78,15 @@ class WholeFilesDisk(diskcache.Disk):  # type: ignore[misc]
                 os.removedirs(os.path.dirname(full_path))
             raise
         return size
+
+
+def source_part(source: SourceIdentity) -> object:
+    """The source version in a key. A remote original is its URL and the digest of its
+    bytes, so every replica that fetched the same bytes computes the same key (the time
+    it first saw them differs); a local file is its full identity."""
+    if source.digest:
+        return {"path": source.path, "digest": source.digest}
+    return asdict(source)
 
 
 class ResultCache:
@@ -102,7 +111,7 @@ class ResultCache:
         """The cached result, or None on a miss or when the entry cannot be read."""
         try:
             value = self._cache.get(key, default=None, retry=True)
-            return None if value is None else _decode(value)
+            return None if value is None else decode(value)
         except Exception:  # a broken cache must never break delivery
             logger.exception("result cache read failed for key %s", key)
             return None
@@ -117,7 +126,7 @@ class ResultCache:
             with self._cache.transact(retry=True):
                 if started is not None and self.purged_since(public_id, started):
                     return False
-                self._cache.set(key, _encode(rendered), retry=True, tag=public_id or None)
+                self._cache.set(key, encode(rendered), retry=True, tag=public_id or None)
         except Exception as error:  # a broken cache must never break delivery
             self._write_failed(key, error)
             return False
@@ -181,7 +190,7 @@ class ResultCache:
         self._reported, self._unreported = now, 0
 
 
-def _encode(rendered: Rendered) -> bytes:
+def encode(rendered: Rendered) -> bytes:
     header = {
         "media_type": rendered.media_type,
         "format": rendered.format,
@@ -194,7 +203,7 @@ def _encode(rendered: Rendered) -> bytes:
     return json.dumps(header).encode() + _SEPARATOR + rendered.data
 
 
-def _decode(value: Any) -> Rendered:
+def decode(value: Any) -> Rendered:
     if not isinstance(value, bytes):
         raise TypeError(f"unexpected cache value of type {type(value).__name__}")
     header, _, data = value.partition(_SEPARATOR)

@@ -57,6 +57,7 @@ _FLAGS: dict[str, str] = {
     "request_timeout": "seconds a request may take before a 504 (default 30)",
     "remote_ttl": "seconds before a remote original is revalidated (default 3600)",
     "remote_cache_size_mb": "remote originals cache bound in MiB (default 1024)",
+    "result_storage": "results shared by replicas: s3://bucket/prefix or a directory",
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar, TypeVarTuple
 import anyio
 import anyio.to_thread
 
-from server.keylocks import KeyLocks
+from server.keylocks import Locks
 from transforms import phases
 from transforms.errors import ServiceUnavailable
 
@@ -198,7 +198,7 @@ class SingleFlight(Generic[T]):
     process stored) before calling.
     """
 
-    def __init__(self, locks: KeyLocks | None = None) -> None:
+    def __init__(self, locks: Locks | None = None) -> None:
         self._flights: dict[str, _Flight[T]] = {}
         self._locks = locks
 

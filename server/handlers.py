@@ -22,6 +22,7 @@ from server.layers import NO_LAYERS, LocatedLayers, locate_layers, read_layers
 from server.origins import Original, SourceIdentity
 from server.security import check_request
 from server.state import AppState, Services
+from server.storage import results
 from server.timing import Timings
 from transforms import formats
 from transforms.errors import UnsupportedMediaType
@@ -65,7 +66,10 @@ async def deliver(request: Request[AppState]) -> Response:
 
 
 def source_key(identity: SourceIdentity) -> str:
-    """Names the original's bytes for the detection store (identity, not a hash of bytes)."""
+    """Names the original's bytes for the detection store: a remote original's digest (the
+    same on every replica), a local file's identity (not a hash of its bytes)."""
+    if identity.digest:
+        return identity.digest[:32]
     return hashlib.sha256(repr(identity).encode()).hexdigest()[:32]
 
 
@@ -99,7 +103,7 @@ async def variant(
         layers = await locate_layers(services, t)  # a changed overlay is a new result
     key = result_key(t, source, accept, layers.key)
     with timings.measure("cache"):
-        cached = await run_io(services.cache.get, key)
+        cached = await results.lookup(services.cache, services.shared, key)
     if cached is not None:
         return cached, layers.newest(source), "HIT"
 
@@ -107,8 +111,8 @@ async def variant(
         return await render_and_store(services, t, source, original, accept, timings, layers)
 
     async def stored() -> tuple[Rendered, SourceIdentity] | None:
-        # Another process rendered it while this one waited for the key's lock.
-        found = await run_io(services.cache.get, key)
+        # Another process or replica rendered it while this one waited for the key's lock.
+        found = await results.lookup(services.cache, services.shared, key)
         return None if found is None else (found, source)
 
     (rendered, identity), shared = await services.flights.run(key, render, stored)
@@ -143,7 +147,9 @@ async def render_and_store(
     key = result_key(t, original.identity, accept, layers.key)
     if rendered.cacheable:  # a crop degraded by a failed detector is not kept
         with timings.measure("cache"):
-            await run_io(services.cache.put, key, rendered, t.public_id, started)
+            await results.store(
+                services.cache, services.shared, key, rendered, t.public_id, started
+            )
     return rendered, original.identity
 
 

@@ -16,8 +16,9 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, suppress
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 FIRST_POLL = 0.002
 LAST_POLL = 0.05
 WARN_SECONDS = 60.0
+
+
+class Locks(Protocol):
+    """Exclusive locks by key; `hold` yields whether another holder was waited for."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[bool]: ...
 
 
 class KeyLocks:

@@ -69,7 +69,7 @@ async def locate_layers(services: Services, t: Transformation) -> LocatedLayers:
 async def _locate(origins: Origins, layer: Layer) -> SourceIdentity:
     try:
         if layer.kind is LayerKind.FETCH:
-            return await origins.remote.locate(layer.source, layer.source, origins.fetch_hosts)
+            return await origins.locate_fetch(layer.source)
         return await origins.locate_layer(layer.source)
     except NotFound:
         raise BadRequest(f"Layer resource not found - {layer.source}") from None

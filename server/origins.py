@@ -1,4 +1,5 @@
-"""Where originals come from: a local directory, HTTP origin mappings and fetch URLs.
+"""Where originals come from: a local directory, origin mappings (HTTP or S3 storages) and
+fetch URLs.
 
 `Origins` picks the source for a request (and the `d_` placeholder when it is missing);
 `locate` is cheap (a stat, or the remote store's record while it is fresh: enough for a
@@ -15,53 +16,23 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from server.cachelayout import REMOTE_ORIGINALS, store_dir
 from server.concurrency import run_io
 from server.netguard import AddressGuard
 from server.remote import FetchHosts, RemoteClient, build_client
+from server.remote_originals import Remote, RemoteOriginals
 from server.settings import Settings
+from server.storage.base import Original, SourceIdentity, Storage
+from server.storage.http import HttpStorage
+from server.storage.s3 import S3Location, S3Storage
 from transforms.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 from transforms.formats import IMAGE_EXTENSIONS
 from transforms.limits import check_source_bytes
 from transforms.model import Delivery, Limits, Step, Transformation
 
-if TYPE_CHECKING:
-    from server.remote_originals import RemoteOriginals
-
-
-@dataclass(frozen=True)
-class SourceIdentity:
-    """What makes one version of an original distinct: a change here means new bytes."""
-
-    path: str  # a file's path, or a remote original's URL
-    mtime_ns: int
-    size: int
-    inode: int
-    digest: str = ""  # sha256 of a remote original's bytes (local files have their inode)
-
-    @property
-    def remote(self) -> bool:
-        return self.path.startswith(("http://", "https://"))
-
-    @classmethod
-    def of(cls, path: Path, info: os.stat_result) -> SourceIdentity:
-        return cls(str(path), info.st_mtime_ns, info.st_size, info.st_ino)
-
-    @property
-    def mtime(self) -> float:
-        """Seconds since the epoch, for Last-Modified."""
-        return self.mtime_ns / 1e9
-
-
-@dataclass(frozen=True)
-class Original:
-    """An original's bytes and the identity of exactly the version that was read."""
-
-    data: bytes
-    identity: SourceIdentity
+__all__ = ["LocalOrigin", "Original", "Origins", "SourceIdentity"]
 
 
 class LocalOrigin:
@@ -183,24 +154,28 @@ class Origins:
         self,
         local: LocalOrigin,
         remote: RemoteOriginals,
-        mapping: Mapping[str, str],
-        fetch_hosts: FetchHosts,
+        mapping: Mapping[str, Storage],
+        fetch: HttpStorage,
         limits: Limits,
     ) -> None:
         self.local = local
         self.remote = remote
-        # prefix → base URL, longest prefix first (Settings orders them).
+        # prefix → the storage holding it, longest prefix first (Settings orders them).
         self.mapping = dict(mapping)
-        self.fetch_hosts = fetch_hosts
+        self.fetch = fetch  # fetch URLs: the HTTP backend with the fetch allow-list
         self.limits = limits
 
+    @property
+    def fetch_hosts(self) -> FetchHosts:
+        return self.fetch.hosts or FetchHosts()
+
     async def aclose(self) -> None:
-        await self.remote.client.aclose()
+        await self.fetch.client.aclose()
         self.remote.close()
 
     def with_local(self, local: LocalOrigin) -> Origins:
         """The same origins with another local directory (the playground's uploads)."""
-        return Origins(local, self.remote, self.mapping, self.fetch_hosts, self.limits)
+        return Origins(local, self.remote, self.mapping, self.fetch, self.limits)
 
     async def resolve(self, t: Transformation) -> tuple[Transformation, SourceIdentity]:
         """The transformation to render and its original. When the original is missing
@@ -220,8 +195,12 @@ class Origins:
 
     async def locate(self, t: Transformation) -> SourceIdentity:
         if t.delivery is Delivery.FETCH:
-            return await self.remote.locate(t.public_id, t.public_id, self.fetch_hosts)
+            return await self.locate_fetch(t.public_id)
         return await self._locate(wanted(t))
+
+    async def locate_fetch(self, url: str) -> SourceIdentity:
+        """A fetch URL's original (the allow-list applies to every hop)."""
+        return await self.remote.locate(Remote(self.fetch, url, url))
 
     async def locate_layer(self, public_id: str) -> SourceIdentity:
         """An `l_`/`u_` layer's image (`docs/logo` or `docs/logo.png`): an upload original,
@@ -235,19 +214,17 @@ class Origins:
         if found is None:
             # The store dropped the bytes since locate(): fetch them again.
             await self.remote.forget(source.path)
-            hosts = None if self._mapped(source.path) else self.fetch_hosts
-            found = await self.remote.read(
-                await self.remote.locate(source.path, source.path, hosts)
-            )
+            remote = self._remote_at(source.path)
+            found = await self.remote.read(await self.remote.locate(remote))
         if found is None:
             raise ServiceUnavailable("The original was evicted while being read; retry")
         return found
 
     async def _locate(self, want: Wanted) -> SourceIdentity:
         check_public_id(want.path)
-        url = self.mapped_url(want)
-        if url is not None:
-            return await self.remote.locate(url, want.public_id, None)
+        remote = self.mapped(want)
+        if remote is not None:
+            return await self.remote.locate(remote)
         try:
             source = await run_io(self.local.locate, want.path)
         except NotFound:
@@ -255,16 +232,25 @@ class Origins:
         check_source_bytes(source.size, self.limits)
         return source
 
-    def mapped_url(self, want: Wanted) -> str | None:
-        """`media/cat` + `.jpg` with `media/` → `https://bucket/assets/` is that + `cat.jpg`."""
-        for prefix, base in self.mapping.items():
+    def mapped(self, want: Wanted) -> Remote | None:
+        """`media/cat` + `.jpg` with `media/` → `https://cdn/assets/` is `cat.jpg` there
+        (percent-encoded for HTTP; an S3 key is the plain path)."""
+        for prefix, storage in self.mapping.items():
             if want.path.startswith(prefix):
-                rest = quote(want.path[len(prefix) :], safe="/")
-                return base + rest + (f".{want.suffix}" if want.suffix else "")
+                rest = want.path[len(prefix) :]
+                if isinstance(storage, HttpStorage):
+                    rest = quote(rest, safe="/")
+                key = rest + (f".{want.suffix}" if want.suffix else "")
+                return Remote(storage, key, want.public_id)
         return None
 
-    def _mapped(self, url: str) -> bool:
-        return any(url.startswith(base) for base in self.mapping.values())
+    def _remote_at(self, url: str) -> Remote:
+        """The storage and key behind a remote identity's URL (to fetch it again)."""
+        for storage in self.mapping.values():
+            base = storage.url("")
+            if url.startswith(base):
+                return Remote(storage, url[len(base) :], url)
+        return Remote(self.fetch, url, url)
 
 
 def wanted(t: Transformation) -> Wanted:
@@ -324,17 +310,29 @@ def placeholder(t: Transformation, want: Wanted, message: str) -> Transformation
 
 def build_origins(settings: Settings, limits: Limits) -> Origins:
     """The app's origins, with its one HTTP client and remote store (closed by aclose)."""
-    # Imported here: the remote store builds on this module's SourceIdentity and Original.
-    from server.remote_originals import RemoteOriginals
-
     guard = AddressGuard(settings.allow_private_networks)
-    client = build_client(guard, settings.request_timeout)
+    client = RemoteClient(
+        build_client(guard, settings.request_timeout),
+        guard,
+        settings.max_source_bytes,
+        settings.request_timeout,
+    )
     remote = RemoteOriginals(
-        RemoteClient(client, guard, settings.max_source_bytes, settings.request_timeout),
         store_dir(settings.cache_dir, REMOTE_ORIGINALS),
         settings.remote_cache_size_mb,
         settings.remote_ttl,
     )
     local = LocalOrigin(settings.originals, IMAGE_EXTENSIONS)
-    hosts = FetchHosts(settings.fetch_allowed_hosts)
-    return Origins(local, remote, settings.origins, hosts, limits)
+    fetch = HttpStorage(client, "", FetchHosts(settings.fetch_allowed_hosts))
+    mapping = {
+        prefix: origin_storage(base, client, settings) for prefix, base in settings.origins.items()
+    }
+    return Origins(local, remote, mapping, fetch, limits)
+
+
+def origin_storage(base: str, client: RemoteClient, settings: Settings) -> Storage:
+    """An `origins` entry's backend: S3 for `s3://`, else HTTP through the guarded client."""
+    if base.startswith("s3://"):
+        location = S3Location.parse(base)
+        return S3Storage(location, settings.request_timeout, settings.max_source_bytes)
+    return HttpStorage(client, base)

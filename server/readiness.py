@@ -4,9 +4,10 @@ Ready means: start-up finished with every detector the operator asked for loaded
 named in a `detectors` setting, or whose model setting was set; a default detector whose
 default model is absent is just off), the result cache takes a write (when it cannot,
 pixcast still serves, rendering without storing: the check says "degraded" but passes),
-and the originals answer: the local directory is readable and every HTTP origin
-(`origins`) answers at all (any status: a bucket root may well say 403). The answer is
-JSON naming each check; 200 when all pass, else 503.
+and the originals answer: the local directory is readable, every HTTP origin (`origins`)
+answers at all (any status: a bucket root may well say 403), and every S3 origin and the
+shared result storage answer a signed lookup. The answer is JSON naming each check; 200
+when all pass, else 503.
 Results are kept for a couple of seconds so a storm of probes costs one check.
 """
 
@@ -23,11 +24,14 @@ from starlette.responses import JSONResponse, Response
 from server.concurrency import run_io
 from server.detections import required_detectors
 from server.state import AppState, Services
+from server.storage.base import Storage
+from server.storage.http import HttpStorage
 from transforms.errors import PixcastError
 
 KEEP_SECONDS = 2.0
 DEGRADED = "degraded: "
 ORIGIN_TIMEOUT = 3.0
+PROBE_KEY = "pixcast-readiness-probe"
 Checks = dict[str, str]
 
 
@@ -63,9 +67,23 @@ def passes(value: str) -> bool:
 async def run_checks(services: Services) -> Checks:
     checks = {"models": models(services), "cache": await cache(services)}
     checks["originals"] = local_originals(services)
-    for prefix, base in services.settings.origins.items():
-        checks[f"origin {prefix}"] = await http_origin(services, base)
+    for prefix, storage in services.origins.mapping.items():
+        if isinstance(storage, HttpStorage):
+            checks[f"origin {prefix}"] = await http_origin(services, storage.base)
+        else:
+            checks[f"origin {prefix}"] = await storage_answers(storage)
+    if services.shared is not None:
+        checks["result storage"] = await storage_answers(services.shared.storage)
     return checks
+
+
+async def storage_answers(storage: Storage) -> str:
+    """Whether the storage answers a lookup (a missing key is an answer)."""
+    try:
+        await storage.stat(PROBE_KEY)
+    except PixcastError as refused:
+        return f"unreachable: {refused.message}"
+    return "ok"
 
 
 def models(services: Services) -> str:
@@ -98,7 +116,7 @@ def local_originals(services: Services) -> str:
 
 async def http_origin(services: Services, base: str) -> str:
     """Whether `base` answers at all, through the origins' own guarded client."""
-    remote = services.origins.remote.client
+    remote = services.origins.fetch.client
     try:
         remote.guard.check_name(httpx.URL(base).host)
         await remote.client.head(base, timeout=ORIGIN_TIMEOUT)

@@ -1,10 +1,12 @@
-"""Remote originals kept on disk (diskcache) and revalidated after a TTL.
+"""Remote originals (any `Storage`: HTTP, S3) kept on disk (diskcache), revalidated after
+a TTL.
 
-Per URL a small record (digest, validators, when last checked); bodies by digest, stored
-whole and only after every check passed, so no partial download is ever kept. After
-`ttl` seconds a conditional GET (If-None-Match / If-Modified-Since) revalidates: 304 keeps
-the copy; a failed revalidation (5xx, unreachable, timeout) serves the copy and tries again
-a minute later; 404 or 410 forgets it. Concurrent reads of one URL fetch it once.
+Per URL (the storage's address of the key) a small record (digest, validators, when last
+checked); bodies by digest, stored whole and only after every check passed (magic bytes
+included), so no partial download is ever kept. After `ttl` seconds a conditional get
+(the stored `Version`: ETag, Last-Modified) revalidates: unchanged keeps the copy; a failed
+revalidation (5xx, unreachable, timeout) serves the copy and tries again a minute later; a
+missing key forgets it. Concurrent reads of one URL fetch it once, across processes too.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import diskcache
 from server.cachelayout import LOCKS, store_dir
 from server.concurrency import SingleFlight, run_io
 from server.keylocks import KeyLocks
-from server.origins import Original, SourceIdentity
-from server.remote import Fetched, FetchHosts, RemoteClient
-from transforms.errors import BadGateway, GatewayTimeout, NotFound
+from server.storage.base import Blob, Original, SourceIdentity, Storage, Version
+from transforms.errors import BadGateway, GatewayTimeout, NotFound, UnsupportedMediaType
+from transforms.formats import sniff
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +46,24 @@ class Record:
     modified: float  # the upstream's Last-Modified, else when these bytes first arrived
     checked: float  # when the upstream last confirmed these bytes
 
-    def validators(self) -> dict[str, str]:
-        found = {"if-none-match": self.etag, "if-modified-since": self.last_modified}
-        return {name: value for name, value in found.items() if value}
+    def version(self) -> Version:
+        return Version(self.etag, self.last_modified, self.size)
 
     def identity(self, url: str) -> SourceIdentity:
         return SourceIdentity(url, int(self.modified * 1e9), self.size, 0, self.digest)
+
+
+@dataclass(frozen=True)
+class Remote:
+    """One remote original: the storage holding it, its key there, and the id errors name."""
+
+    storage: Storage
+    key: str
+    public_id: str
+
+    @property
+    def url(self) -> str:
+        return self.storage.url(self.key)
 
 
 class RemoteOriginals:
@@ -57,13 +71,11 @@ class RemoteOriginals:
 
     def __init__(
         self,
-        client: RemoteClient,
         directory: Path,
         size_limit_mb: int,
         ttl: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
         self.ttl = ttl
         self.clock = clock
         self._store = diskcache.Cache(str(directory), size_limit=size_limit_mb * 1024 * 1024)
@@ -72,13 +84,14 @@ class RemoteOriginals:
             KeyLocks(store_dir(directory.parent, LOCKS))
         )
 
-    async def locate(self, url: str, public_id: str, hosts: FetchHosts | None) -> SourceIdentity:
-        """The identity of the current bytes at `url`, fetching or revalidating if due."""
+    async def locate(self, remote: Remote) -> SourceIdentity:
+        """The identity of the current bytes of `remote`, fetching or revalidating if due."""
+        url = remote.url
         record = await run_io(self._record, url)
         if record is not None and self.clock() - record.checked < self.ttl:
             return record.identity(url)
         identity, _shared = await self._flights.run(
-            url, lambda: self._refresh(url, public_id, hosts, record), lambda: self._fresh(url)
+            url, lambda: self._refresh(remote, record), lambda: self._fresh(url)
         )
         return identity
 
@@ -100,24 +113,22 @@ class RemoteOriginals:
     def close(self) -> None:
         self._store.close()
 
-    async def _refresh(
-        self, url: str, public_id: str, hosts: FetchHosts | None, record: Record | None
-    ) -> SourceIdentity:
-        validators = record.validators() if record is not None else {}
+    async def _refresh(self, remote: Remote, record: Record | None) -> SourceIdentity:
+        url = remote.url
+        since = record.version() if record is not None else None
         try:
-            fetched = await self.client.get(url, public_id, hosts, validators)
-        except NotFound:
-            await self.forget(url)
-            raise
+            blob = await remote.storage.get(remote.key, since, remote.public_id)
         except (BadGateway, GatewayTimeout) as error:
             if record is None:
                 raise
             return await self._serve_stale(url, record, error)
-        if fetched is None and record is not None:  # 304: the copy is still current
+        if blob is None:
+            await self.forget(url)
+            raise NotFound(f"Resource not found - {remote.public_id}")
+        if blob.data is None and record is not None:  # 304: the copy is still current
             record = replace(record, checked=self.clock())
         else:
-            assert fetched is not None
-            record = await self._keep(fetched, record)
+            record = await self._keep(blob, record, remote.public_id)
         await run_io(self._put_record, url, record)
         return record.identity(url)
 
@@ -130,16 +141,20 @@ class RemoteOriginals:
         await run_io(self._put_record, url, replace(record, checked=retry))
         return record.identity(url)
 
-    async def _keep(self, fetched: Fetched, previous: Record | None) -> Record:
-        digest = hashlib.sha256(fetched.data).hexdigest()
+    async def _keep(self, blob: Blob, previous: Record | None, public_id: str) -> Record:
+        data = blob.data
+        if data is None or sniff(data) is None:  # what a backend sent must be an image
+            raise UnsupportedMediaType(f"Unsupported image format: {public_id} is not an image")
+        digest = hashlib.sha256(data).hexdigest()
         now = self.clock()
         same = previous is not None and previous.digest == digest
-        modified = _http_time(fetched.last_modified)
+        version = blob.version
+        modified = _http_time(version.last_modified)
         if modified is None:
             modified = previous.modified if same and previous is not None else now
         # The body first: a record never points at bytes that are not stored.
-        await run_io(self._put_body, digest, fetched.data)
-        return Record(digest, len(fetched.data), fetched.etag, fetched.last_modified, modified, now)
+        await run_io(self._put_body, digest, data)
+        return Record(digest, len(data), version.etag, version.last_modified, modified, now)
 
     # --- the store (blocking; called through run_io) -------------------------------------
 

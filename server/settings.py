@@ -31,6 +31,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 _HOST_PATTERN = re.compile(rf"^(\*|(\*\.)?{_LABEL}(\.{_LABEL})*)$")
 _BASE_URL = re.compile(r"^https?://[^/?#@\s]+(/[^?#\s]*)?$")
+# S3 storages (server/storage/s3.py): a bucket, a key prefix, options after `?`.
+_S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^?#\s]*)?(\?[^#\s]*)?$")
 
 
 class SettingsError(ValueError):
@@ -98,6 +100,9 @@ class Settings:
     request_timeout: float = 30.0
     remote_ttl: int = 3600
     remote_cache_size_mb: int = 1024
+    # Rendered variants and detections shared by replicas: `s3://bucket/prefix` or a
+    # directory several hosts mount (docs/storage.md); empty: this server's cache only.
+    result_storage: str = ""
     # Which settings the operator gave (config file, environment, flags); None when the
     # Settings is built in code, where a value that differs from its default counts as given.
     given: frozenset[str] | None = field(default=None, compare=False, repr=False)
@@ -183,6 +188,11 @@ def _check_sources(s: Settings) -> None:
     _require(s.remote_ttl >= 0, "remote_ttl must be 0 or more seconds")
     _require(s.remote_cache_size_mb >= 1, "remote_cache_size_mb must be at least 1")
     _require(all(s.api_secret), "api_secret entries must not be empty")
+    _require(
+        not s.result_storage or bool(_S3_URL.match(s.result_storage) or s.result_storage[0] == "/"),
+        f"result_storage must be s3://bucket/prefix or an absolute directory, "
+        f"got {s.result_storage!r}",
+    )
     for host in s.fetch_allowed_hosts:
         _require(
             bool(_HOST_PATTERN.match(host)),
@@ -201,10 +211,11 @@ def _origin_table(table: Mapping[str, str]) -> dict[str, str]:
             f"origins prefix {prefix!r} must be a folder such as media/",
         )
         _require(
-            bool(_BASE_URL.match(base)),
-            f"origins base URL for {prefix!r} must be http(s)://host/path/, got {base!r}",
+            bool(_BASE_URL.match(base) or _S3_URL.match(base)),
+            f"origins base URL for {prefix!r} must be http(s)://host/path/ or "
+            f"s3://bucket/prefix/, got {base!r}",
         )
-        clean[key] = base if base.endswith("/") else base + "/"
+        clean[key] = base if base.endswith("/") or "?" in base else base + "/"
     return dict(sorted(clean.items(), key=lambda item: -len(item[0])))
 
 
@@ -379,6 +390,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "request_timeout": _as_float,
     "remote_ttl": _as_int,
     "remote_cache_size_mb": _as_int,
+    "result_storage": _as_str,
 }
 NAMES = tuple(f.name for f in fields(Settings) if f.name != "given")
 

@@ -14,6 +14,7 @@ from server.cache import ResultCache
 from server.concurrency import RenderPool, SingleFlight
 from server.origins import Origins, SourceIdentity
 from server.settings import Settings
+from server.storage.shared import SharedStore
 from transforms.context import LayerSources
 from transforms.model import Limits, Rendered, Transformation
 
@@ -44,6 +45,7 @@ class Services:
     render: Renderer
     limits: Limits
     detection: RegionService | None = None
+    shared: SharedStore | None = None  # result_storage: results shared by replicas
 
 
 class AppState(TypedDict):
