@@ -16,6 +16,7 @@ import pytest
 
 from detectors.base import Region
 from server.detections import DetectionStore
+from server.keylocks import KeyLocks
 from server.storage.base import StorageError
 from server.storage.directory import DirectoryStorage
 from server.storage.leases import LeaseLocks
@@ -120,8 +121,12 @@ def test_a_dead_holders_lease_expires(backend: Backend) -> None:
 def test_detections_are_shared_by_source_key(tmp_path: Path, aws_env: MotoS3, bucket: str) -> None:
     storage = S3Storage(S3Location.parse(f"s3://{bucket}/shared"), timeout=5.0)
     shared = SharedStore(storage)
-    one = SharedDetections(DetectionStore(tmp_path / "one", "fp"), shared, "fp")
-    two = SharedDetections(DetectionStore(tmp_path / "two", "fp"), shared, "fp")
+    one = SharedDetections(
+        DetectionStore(tmp_path / "one", "fp", KeyLocks(tmp_path / "locks")), shared, "fp"
+    )
+    two = SharedDetections(
+        DetectionStore(tmp_path / "two", "fp", KeyLocks(tmp_path / "locks")), shared, "fp"
+    )
     regions = [Region(label="face", score=0.9, x=0.1, y=0.2, width=0.3, height=0.4)]
     found: list[object] = []
 
