@@ -15,9 +15,9 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY transforms ./transforms
 COPY detectors ./detectors
-# faces: mediapipe; objects: onnxruntime for .onnx object models (mount one and set
+# faces: mediapipe; litert: the people, landmark and matte models; objects: onnxruntime for .onnx object models (mount one and set
 # PIXCAST_OBJECT_MODEL and PIXCAST_DETECTORS to use it).
-RUN .venv/bin/python -m pip install --quiet '.[faces,objects]'
+RUN .venv/bin/python -m pip install --quiet '.[faces,litert,objects]'
 COPY scripts ./scripts
 RUN .venv/bin/python scripts/fetch_models.py --dest models --no-test-models
 
@@ -42,7 +42,7 @@ ENV PATH=/opt/pixcast/.venv/bin:$PATH \
     PIXCAST_ORIGINALS=/data/originals \
     PIXCAST_CACHE_DIR=/data/cache \
     PIXCAST_MODELS_DIR=/opt/pixcast/models \
-    PIXCAST_DETECTORS=faces,saliency \
+    PIXCAST_DETECTORS=faces,people,saliency \
     PIXCAST_ACCESS_LOG=json
 VOLUME ["/data/originals", "/data/cache"]
 USER pixcast

@@ -13,7 +13,7 @@ PORT ?= 8080
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,faces,objects,objects-torch]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,faces,litert,objects,objects-torch]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 models: $(STAMP)

@@ -19,6 +19,7 @@ log = logging.getLogger("pixcast.detectors")
 # mediapipe or ultralytics installed still starts (with that detector off).
 _MODULES: Mapping[str, str] = {
     "faces": "detectors.faces",
+    "people": "detectors.people",
     "objects": "detectors.objects",
     "saliency": "detectors.saliency",
 }
@@ -173,6 +174,8 @@ class DetectorSettings:
     models_dir: Path = Path("models")
     face_model: str = "face_detection_full_range_sparse.tflite"
     face_min_score: float = 0.5
+    person_model: str = "pose_detection.tflite"
+    person_min_score: float = 0.5
     object_model: str = "yolo11n.pt"
     object_min_score: float = 0.25
     label_aliases: Mapping[str, str] = field(default_factory=dict)

@@ -15,6 +15,9 @@ from detectors.probe import Probe
 log = logging.getLogger("pixcast.detectors")
 
 
+PEOPLE_LABELS = frozenset({"person"})
+
+
 class RegionStore(Protocol):
     """Where detections outlive a request (the server uses diskcache)."""
 
@@ -23,12 +26,28 @@ class RegionStore(Protocol):
     def put(self, key: str, regions: list[Region]) -> None: ...
 
 
+CustomCoordinates = Callable[[str], list[Region]]
+"""A source key -> the custom coordinates stored with that source (normalised [0,1] boxes
+labelled 'custom'). The upload API fills them; delivery only reads."""
+
+
+def no_custom_coordinates(key: str) -> list[Region]:
+    """Until uploads store custom coordinates, no source has any."""
+    return []
+
+
 class RegionService:
     """Built once at start-up with the detectors and a store; thread-safe."""
 
-    def __init__(self, detectors: Detectors, store: RegionStore | None = None) -> None:
+    def __init__(
+        self,
+        detectors: Detectors,
+        store: RegionStore | None = None,
+        custom: CustomCoordinates | None = None,
+    ) -> None:
         self.detectors = detectors
         self.store = store
+        self.custom = custom or no_custom_coordinates
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
@@ -37,9 +56,21 @@ class RegionService:
         return SourceRegions(self, key, probe)
 
     def labels(self) -> frozenset[str]:
-        """Object class names the object detector knows (empty when it is off)."""
+        """Labels a URL may name as objects: the object model's classes, and 'person' when
+        the people detector is on (empty when both are off)."""
+        return self.object_labels() | (PEOPLE_LABELS if self.people_wanted() else frozenset())
+
+    def object_labels(self) -> frozenset[str]:
+        """Class names the object model knows (empty when it is off)."""
         detector = self.detectors.available.get("objects")
         return frozenset(getattr(detector, "labels", frozenset()))
+
+    def people_wanted(self) -> bool:
+        """Whether people come from the people detector: it is on, and no configured object
+        model finds people itself (its classes come on top, and one source of person boxes
+        keeps g_auto from weighing a person twice)."""
+        has_people = "people" in self.detectors.available
+        return has_people and not (PEOPLE_LABELS & self.object_labels())
 
     def lock(self, key: str) -> threading.Lock:
         with self._guard:
@@ -72,8 +103,28 @@ class SourceRegions:
     def available(self, name: str) -> bool:
         return name in self._service.detectors.available
 
+    def configured(self, name: str) -> bool:
+        """Whether the settings ask for this detector (on, or off for a reason)."""
+        detectors = self._service.detectors
+        return name in detectors.available or name in detectors.missing
+
     def labels(self) -> frozenset[str]:
         return self._service.labels()
+
+    def custom(self) -> list[Region]:
+        """The source's stored custom coordinates (none for a source without a key)."""
+        return [] if self._key is None else self._service.custom(self._key)
+
+    def people_wanted(self) -> bool:
+        return self._service.people_wanted()
+
+    def things(self) -> list[Region]:
+        """Objects and people, from whichever of the two detectors are on; raises the
+        object detector's DetectorUnavailable when neither is."""
+        people = self.find("people") if self._service.people_wanted() else None
+        if people is not None and not self.available("objects"):
+            return people
+        return self.find("objects") + (people or [])
 
     def _stored_or_detected(
         self, name: str, detect: Callable[[Probe], list[Region]]

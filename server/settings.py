@@ -71,9 +71,10 @@ class Settings:
     max_dpr: float = 4.0
     cache_control_max_age: int = 86400
     named_transformations: Mapping[str, str] = field(default_factory=_empty_named)
-    detectors: str = "faces,objects,saliency"
+    detectors: str = "faces,people,objects,saliency"
     models_dir: Path = Path("models")
     face_model: str = "face_detection_full_range_sparse.tflite"
+    person_model: str = "pose_detection.tflite"
     object_model: str = "yolo11n.pt"
     label_aliases: Mapping[str, str] = field(default_factory=_empty_named)
     playground: bool = False
@@ -221,7 +222,7 @@ def _check_names(table: Mapping[str, str]) -> None:
         )
 
 
-DETECTOR_NAMES = ("faces", "objects", "saliency")
+DETECTOR_NAMES = ("faces", "people", "objects", "saliency")
 
 
 def _check_detectors(text: str) -> None:
@@ -342,6 +343,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "detectors": _as_str,
     "models_dir": _as_path,
     "face_model": _as_str,
+    "person_model": _as_str,
     "object_model": _as_str,
     "label_aliases": _as_table,
     "playground": _as_bool,

@@ -8,6 +8,7 @@ import json
 import pyvips
 
 from detectors.base import Region
+from detectors.summary import detections, tags
 from transforms.animation import (
     ANIMATED_OUTPUTS,
     first_frame,
@@ -100,15 +101,24 @@ def _info(rendered: Rendered, header: Header, context: Context) -> Rendered:
         "output": {"width": rendered.width, "height": rendered.height,
                    "format": rendered.format, "bytes": len(rendered.data)},
     }  # fmt: skip
-    found = context.regions.found if context.regions else {}
-    for name, key in (("faces", "faces"), ("objects", "objects"), ("saliency", "saliency")):
+    found = detections(context.regions) if context.regions else {}
+    for name in _LISTED:
         if name in found:
-            info[key] = [_region_info(region) for region in found[name]]
+            info[name] = [_region_info(region) for region in found[name]]
+    if context.regions:
+        info["tags"] = [vars(tag) for tag in tags(found)]
     if context.crop is not None:
         info["crop"] = context.crop
     data = json.dumps(info, indent=2).encode() + b"\n"
+    cacheable = rendered.cacheable and not (context.regions and context.regions.degraded)
     return Rendered(data, "application/json", "json", rendered.width, rendered.height,
-                    rendered.negotiated, info, rendered.cacheable)  # fmt: skip
+                    rendered.negotiated, info, cacheable)  # fmt: skip
+
+
+_LISTED = ("faces", "people", "objects", "text", "saliency")
+"""What fl_getinfo lists, by detector: everything a listing detector finds in the source
+(run for this answer if the transformation did not need it), and saliency when a g_auto
+crop used it."""
 
 
 def _region_info(region: Region) -> dict[str, object]:
