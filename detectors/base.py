@@ -20,6 +20,7 @@ log = logging.getLogger("pixcast.detectors")
 _MODULES: Mapping[str, str] = {
     "faces": "detectors.faces",
     "people": "detectors.people",
+    "landmarks": "detectors.landmarks",
     "objects": "detectors.objects",
     "saliency": "detectors.saliency",
 }
@@ -144,6 +145,22 @@ class Detector(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Refiner(Protocol):
+    """A detector that looks closer at what another one found (face landmarks at the faces):
+    `needs` names that detector, whose regions `refine` receives with the probe. Its
+    `detect` (for the Detector protocol) finds nothing without them."""
+
+    name: str
+    needs: str
+
+    def detect(self, probe: Probe) -> list[Region]: ...
+
+    def refine(self, probe: Probe, found: list[Region]) -> list[Region]: ...
+
+    def close(self) -> None: ...
+
+
 class DetectorUnavailable(Exception):
     """A detector pixcast cannot use, with what is missing and how to turn it on. Its text is
     written for the person running pixcast and for the user whose URL asked for it."""
@@ -176,6 +193,7 @@ class DetectorSettings:
     face_min_score: float = 0.5
     person_model: str = "pose_detection.tflite"
     person_min_score: float = 0.5
+    landmark_model: str = "face_landmark.tflite"
     object_model: str = "yolo11n.pt"
     object_min_score: float = 0.25
     label_aliases: Mapping[str, str] = field(default_factory=dict)

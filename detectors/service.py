@@ -4,12 +4,13 @@ detector failure degrades to "nothing found" without being stored."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from detectors.base import Detectors, Region
+from detectors.base import Detectors, Refiner, Region
 from detectors.probe import Probe
 
 log = logging.getLogger("pixcast.detectors")
@@ -81,6 +82,10 @@ class RegionService:
             self._locks.pop(key, None)
 
 
+def _refine(refiner: Refiner, found: list[Region], probe: Probe) -> list[Region]:
+    return refiner.refine(probe, found)
+
+
 class SourceRegions:
     """Lazily found regions of one source, by detector name ('faces', 'objects',
     'saliency'), in normalised [0,1] coordinates of the upright source."""
@@ -97,7 +102,11 @@ class SourceRegions:
         """Regions from one detector; raises DetectorUnavailable when it is off."""
         if name not in self.found:
             detector = self._service.detectors.get(name)
-            self.found[name] = self._stored_or_detected(name, detector.detect)
+            detect = detector.detect
+            if isinstance(detector, Refiner):
+                found = self.find(detector.needs)
+                detect = functools.partial(_refine, detector, found)
+            self.found[name] = self._stored_or_detected(name, detect)
         return self.found[name]
 
     def available(self, name: str) -> bool:

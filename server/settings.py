@@ -71,10 +71,11 @@ class Settings:
     max_dpr: float = 4.0
     cache_control_max_age: int = 86400
     named_transformations: Mapping[str, str] = field(default_factory=_empty_named)
-    detectors: str = "faces,people,objects,saliency"
+    detectors: str = "faces,landmarks,people,objects,saliency"
     models_dir: Path = Path("models")
     face_model: str = "face_detection_full_range_sparse.tflite"
     person_model: str = "pose_detection.tflite"
+    landmark_model: str = "face_landmark.tflite"
     object_model: str = "yolo11n.pt"
     label_aliases: Mapping[str, str] = field(default_factory=_empty_named)
     playground: bool = False
@@ -222,7 +223,7 @@ def _check_names(table: Mapping[str, str]) -> None:
         )
 
 
-DETECTOR_NAMES = ("faces", "people", "objects", "saliency")
+DETECTOR_NAMES = ("faces", "landmarks", "people", "objects", "saliency")
 
 
 def _check_detectors(text: str) -> None:
@@ -344,6 +345,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "models_dir": _as_path,
     "face_model": _as_str,
     "person_model": _as_str,
+    "landmark_model": _as_str,
     "object_model": _as_str,
     "label_aliases": _as_table,
     "playground": _as_bool,

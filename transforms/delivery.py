@@ -8,7 +8,7 @@ import json
 import pyvips
 
 from detectors.base import Region
-from detectors.summary import detections, tags
+from detectors.summary import detections, face_parts, tags
 from transforms.animation import (
     ANIMATED_OUTPUTS,
     first_frame,
@@ -88,11 +88,11 @@ def deliver(t: Transformation, context: Context, header: Header, accept: str | N
     rendered = Rendered(data, media_type(fmt.value), fmt.value, image.width, height,
                         t.negotiates_format, cacheable=cacheable)  # fmt: skip
     if t.flag("getinfo"):
-        return _info(rendered, header, context)
+        return _info(t, rendered, header, context)
     return rendered
 
 
-def _info(rendered: Rendered, header: Header, context: Context) -> Rendered:
+def _info(t: Transformation, rendered: Rendered, header: Header, context: Context) -> Rendered:
     """`fl_getinfo`: a JSON description of the input, the output, what the detectors found
     and the part of the original that was kept, instead of the image."""
     info: dict[str, object] = {
@@ -105,6 +105,9 @@ def _info(rendered: Rendered, header: Header, context: Context) -> Rendered:
     for name in _LISTED:
         if name in found:
             info[name] = [_region_info(region) for region in found[name]]
+    if "landmarks" in found:
+        flag = t.flag("getinfo")
+        info |= _parts_info(found, flag is not None and flag.argument == "landmarks")
     if context.regions:
         info["tags"] = [vars(tag) for tag in tags(found)]
     if context.crop is not None:
@@ -119,6 +122,18 @@ _LISTED = ("faces", "people", "objects", "text", "saliency")
 """What fl_getinfo lists, by detector: everything a listing detector finds in the source
 (run for this answer if the transformation did not need it), and saliency when a g_auto
 crop used it."""
+
+
+def _parts_info(found: dict[str, list[Region]], points: bool) -> dict[str, object]:
+    """`eyes`: every eye, with the index of its face in `faces`; with `points`, also
+    `landmarks`: each face's mesh points as [x, y] (normalised)."""
+    parts = face_parts(found)
+    eyes = [_region_info(eye) | {"face": i} for i, part in enumerate(parts) for eye in part.eyes]
+    if not points:
+        return {"eyes": eyes}
+    marks = [{"face": i, "points": [[round(x, 4), round(y, 4)] for x, y in part.points]}
+             for i, part in enumerate(parts)]  # fmt: skip
+    return {"eyes": eyes, "landmarks": marks}
 
 
 def _region_info(region: Region) -> dict[str, object]:

@@ -276,6 +276,7 @@ def _format(text: str) -> Format:
 FLAGS_WITH_ARGUMENT: dict[str, tuple[str, ...] | None] = {
     "progressive": ("semi", "steep", "none"),
     "attachment": None,
+    "getinfo": ("landmarks",),  # fl_getinfo:landmarks adds every face's mesh points
 }
 FLAGS = (
     "progressive",

@@ -22,7 +22,6 @@ from transforms.animation import (
 from transforms.context import Context, LayerSources
 from transforms.delivery import deliver
 from transforms.effects import EffectInput, apply_effect
-from transforms.effects.regions import FACE_EFFECTS
 from transforms.errors import Unprocessable
 from transforms.focus import Mapping
 from transforms.limits import check_deadline, check_steps
@@ -42,7 +41,7 @@ from transforms.planning import (
 )
 from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
-from transforms.steps.faces import face_boxes, turned
+from transforms.steps.faces import face_boxes, turned, wanted_regions
 from transforms.steps.layers import apply_layer
 from transforms.steps.load import Decoder, Header, read_header, shrink_factor
 from transforms.steps.resize import execute
@@ -175,8 +174,9 @@ def run_step(
         source = EffectInput.from_step(
             context.image, step, context.initial, context.limits.max_output_side
         )
-        if step.effect.name in FACE_EFFECTS:
-            source = replace(source, regions=face_boxes(context, step.effect.name))
+        wanted = wanted_regions(step)
+        if wanted is not None:
+            source = replace(source, regions=face_boxes(context, step.effect.name, wanted))
         context.image = apply_effect(step.effect, source)
         context.mapping = context.mapping if context.size == size else None
     _finish_step(context, step)

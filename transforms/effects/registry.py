@@ -36,8 +36,9 @@ class EffectInput:
     """What an effect reads: the image (sRGB uchar, maybe alpha) and the step's qualifiers.
 
     `x`, `y`, `width` and `height` are the step's `x_`/`y_`/`w_`/`h_` in pixels of `image`
-    (decimals multiply its width or height). `regions` are boxes found by detectors (faces)
-    for effects that work on them. `max_side` caps effects that grow the canvas.
+    (decimals multiply its width or height). `regions` are boxes found by detectors (faces,
+    eyes, text) for effects that work on them; None when the step asked for none.
+    `max_side` caps effects that grow the canvas.
     """
 
     image: pyvips.Image
@@ -47,7 +48,7 @@ class EffectInput:
     y: float | None = None
     width: float | None = None
     height: float | None = None
-    regions: tuple[Box, ...] = ()
+    regions: tuple[Box, ...] | None = None
     max_side: int = 8192
 
     @classmethod
