@@ -17,7 +17,8 @@ COPY transforms ./transforms
 COPY detectors ./detectors
 # faces: mediapipe; litert: the people, landmark and matte models; objects: onnxruntime for .onnx object models (mount one and set
 # PIXCAST_OBJECT_MODEL and PIXCAST_DETECTORS to use it).
-RUN .venv/bin/python -m pip install --quiet '.[faces,litert,objects]'
+RUN .venv/bin/python -m pip install --quiet '.[faces,litert,ocr,objects]' \
+    && .venv/bin/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 COPY scripts ./scripts
 RUN .venv/bin/python scripts/fetch_models.py --dest models --no-test-models
 
@@ -42,7 +43,7 @@ ENV PATH=/opt/pixcast/.venv/bin:$PATH \
     PIXCAST_ORIGINALS=/data/originals \
     PIXCAST_CACHE_DIR=/data/cache \
     PIXCAST_MODELS_DIR=/opt/pixcast/models \
-    PIXCAST_DETECTORS=faces,landmarks,people,saliency \
+    PIXCAST_DETECTORS=faces,landmarks,people,text,saliency \
     PIXCAST_ACCESS_LOG=json
 VOLUME ["/data/originals", "/data/cache"]
 USER pixcast

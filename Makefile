@@ -13,7 +13,8 @@ PORT ?= 8080
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,faces,litert,objects,objects-torch]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,faces,litert,ocr,objects,objects-torch]'
+	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 	rm -f $(VENV)/.installed-* && touch $@
 
 models: $(STAMP)

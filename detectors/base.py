@@ -21,6 +21,7 @@ _MODULES: Mapping[str, str] = {
     "faces": "detectors.faces",
     "people": "detectors.people",
     "landmarks": "detectors.landmarks",
+    "text": "detectors.text",
     "objects": "detectors.objects",
     "saliency": "detectors.saliency",
 }
@@ -39,6 +40,8 @@ class Region:
     y: float
     width: float
     height: float
+    text: str = ""
+    """What a text region reads (empty for every other kind)."""
 
     @classmethod
     def from_corners(
@@ -194,6 +197,12 @@ class DetectorSettings:
     person_model: str = "pose_detection.tflite"
     person_min_score: float = 0.5
     landmark_model: str = "face_landmark.tflite"
+    text_models: tuple[str, str, str] = (
+        "ch_PP-OCRv4_det_infer.onnx",
+        "ch_PP-OCRv4_rec_infer.onnx",
+        "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    )
+    """Text detection, recognition and direction models (PaddleOCR PP-OCRv4)."""
     object_model: str = "yolo11n.pt"
     object_min_score: float = 0.25
     label_aliases: Mapping[str, str] = field(default_factory=dict)

@@ -42,6 +42,21 @@ def eyes(regions: Iterable[Region]) -> Region | None:
     return envelope((r for r in regions if r.label == EYE), "eyes")
 
 
+def text_free(regions: Iterable[Region]) -> Region | None:
+    """g_ocr_text_avoid: the largest band of the image beside all the text (left of, right
+    of, above or below the box holding every line), or None when there is no text."""
+    text = envelope((r for r in regions if r.label == TEXT), TEXT)
+    if text is None:
+        return None
+    bands = (
+        Region("text_free", 1.0, 0.0, 0.0, text.x, 1.0),
+        Region("text_free", 1.0, text.right, 0.0, 1.0 - text.right, 1.0),
+        Region("text_free", 1.0, 0.0, 0.0, 1.0, text.y),
+        Region("text_free", 1.0, 0.0, text.bottom, 1.0, 1.0 - text.bottom),
+    )
+    return max(bands, key=lambda band: band.area)
+
+
 def objects(regions: Iterable[Region], labels: Iterable[str]) -> list[Region]:
     """Regions carrying any of `labels` ('face' and 'faces' both mean faces), best first."""
     wanted = _normalise(labels)

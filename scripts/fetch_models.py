@@ -46,6 +46,15 @@ _MEDIAPIPE_MODULES = (
      "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"),
 )  # fmt: skip
 
+_RAPIDOCR_MODELS = (
+    ("ch_PP-OCRv4_det_infer.onnx",
+     "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9"),
+    ("ch_PP-OCRv4_rec_infer.onnx",
+     "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b"),
+    ("ch_ppocr_mobile_v2.0_cls_infer.onnx",
+     "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
+)  # fmt: skip
+
 MODELS = (
     # BlazeFace full range, for faces; mediapipe 1.x wheels no longer ship model files.
     Model(
@@ -68,6 +77,19 @@ MODELS = (
             member.rpartition("/")[2],
         )
         for member, sha256 in _MEDIAPIPE_MODULES
+    ),
+    # PaddleOCR's PP-OCRv4 text detection and recognition and its direction classifier,
+    # as ONNX, for the text detector (rapidocr-onnxruntime's pipeline runs them).
+    *(
+        Model(
+            "rapidocr-onnxruntime",
+            "1.4.4",
+            f"rapidocr_onnxruntime/models/{name}",
+            sha256,
+            "Apache-2.0",
+            name,
+        )
+        for name, sha256 in _RAPIDOCR_MODELS
     ),
     # A YOLOv8s person detector (classes 'Normal' and 'Fall'), used by the tests.
     Model(

@@ -61,7 +61,7 @@ def fingerprint(settings: DetectorSettings) -> str:
     """Names the models (file, size, mtime) and options, so a change invalidates old boxes."""
     parts = [repr(sorted(settings.label_aliases.items()))]
     models = (settings.face_model, settings.landmark_model, settings.person_model)
-    for model in (*models, settings.object_model):
+    for model in (*models, settings.object_model, *settings.text_models):
         path = settings.locate(model)
         stat = path.stat() if path else None
         parts.append(f"{model}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{model}:-")

@@ -71,7 +71,7 @@ class Settings:
     max_dpr: float = 4.0
     cache_control_max_age: int = 86400
     named_transformations: Mapping[str, str] = field(default_factory=_empty_named)
-    detectors: str = "faces,landmarks,people,objects,saliency"
+    detectors: str = "faces,landmarks,people,objects,text,saliency"
     models_dir: Path = Path("models")
     face_model: str = "face_detection_full_range_sparse.tflite"
     person_model: str = "pose_detection.tflite"
@@ -223,7 +223,7 @@ def _check_names(table: Mapping[str, str]) -> None:
         )
 
 
-DETECTOR_NAMES = ("faces", "landmarks", "people", "objects", "saliency")
+DETECTOR_NAMES = ("faces", "landmarks", "people", "objects", "text", "saliency")
 
 
 def _check_detectors(text: str) -> None:

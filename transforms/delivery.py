@@ -139,4 +139,5 @@ def _parts_info(found: dict[str, list[Region]], points: bool) -> dict[str, objec
 def _region_info(region: Region) -> dict[str, object]:
     box = {"x": region.x, "y": region.y, "width": region.width, "height": region.height}
     rounded = {key: round(value, 4) for key, value in box.items()}
-    return {"label": region.label, "score": round(region.score, 3), **rounded}
+    text = {"text": region.text} if region.text else {}
+    return {"label": region.label, "score": round(region.score, 3), **rounded, **text}

@@ -185,7 +185,18 @@ def _auto(gravity: Focus, regions: SourceRegions) -> Found:
             return Found(region, Compass.CENTER)
     pool = _pool(gravity, regions)
     region = choose.auto_focus(pool, gravity.avoid)
+    if choose.TEXT_WORD in gravity.avoid:
+        return _beside_text(region, pool)
     return Found(region, Compass.CENTER, is_face=region is not None and region.label == "faces")
+
+
+def _beside_text(region: Region | None, pool: list[Region]) -> Found:
+    """With text to avoid, the focus stays in the largest text-free band: the subject when
+    it lies there, else the band itself."""
+    band = choose.text_free(pool)
+    if band is None or (region is not None and band.overlap(region) >= 0.99):
+        return Found(region, Compass.CENTER, is_face=region is not None and region.label == "faces")
+    return Found(band, Compass.CENTER)
 
 
 def _pool(gravity: Focus, regions: SourceRegions) -> list[Region]:

@@ -143,7 +143,12 @@ def _run_frame(
 def _probe(decoder: Decoder) -> Probe:
     """The detectors' probe, decoded with the same no-margin shrink-on-load as renders."""
     long_side = max(decoder.header.width, decoder.header.height)
-    return probe_from_image(decoder.kept(shrink_factor(decoder.header, long_side / PROBE_SIZE)))
+
+    def decoded(size: int) -> pyvips.Image:
+        return decoder.kept(shrink_factor(decoder.header, long_side / size))
+
+    probe = probe_from_image(decoded(PROBE_SIZE))
+    return replace(probe, detail=lambda size: decoded(size).autorot())
 
 
 # --- one step ----------------------------------------------------------------------------

@@ -121,6 +121,9 @@ def test_pinned_models_are_the_ones_the_detectors_expect() -> None:
         "pose_detection.tflite",
         "face_landmark.tflite",
         "selfie_segmentation.tflite",
+        "ch_PP-OCRv4_det_infer.onnx",
+        "ch_PP-OCRv4_rec_infer.onnx",
+        "ch_ppocr_mobile_v2.0_cls_infer.onnx",
         "person-yolov8s.pt",
         "person-yolov8s.onnx",
     }
