@@ -22,6 +22,7 @@ _MODULES: Mapping[str, str] = {
     "people": "detectors.people",
     "landmarks": "detectors.landmarks",
     "text": "detectors.text",
+    "segmentation": "detectors.segmentation",
     "objects": "detectors.objects",
     "saliency": "detectors.saliency",
 }
@@ -197,6 +198,7 @@ class DetectorSettings:
     person_model: str = "pose_detection.tflite"
     person_min_score: float = 0.5
     landmark_model: str = "face_landmark.tflite"
+    segmentation_model: str = "selfie_segmentation.tflite"
     text_models: tuple[str, str, str] = (
         "ch_PP-OCRv4_det_infer.onnx",
         "ch_PP-OCRv4_rec_infer.onnx",

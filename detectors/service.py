@@ -7,16 +7,27 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
-from typing import Protocol
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Protocol, cast
 
 from detectors.base import Detectors, Refiner, Region
+from detectors.matte import Matte, border_matte
 from detectors.probe import Probe
 
 log = logging.getLogger("pixcast.detectors")
 
 
 PEOPLE_LABELS = frozenset({"person"})
+
+KEPT_MATTES = 16
+"""Source mattes kept in memory (a 640 px matte is 1.6 MB)."""
+
+
+class Segmenter(Protocol):
+    """A detector that also makes mattes (the segmentation model)."""
+
+    def segment(self, probe: Probe, people: Sequence[Region] = ()) -> Matte: ...
 
 
 class RegionStore(Protocol):
@@ -49,6 +60,7 @@ class RegionService:
         self.detectors = detectors
         self.store = store
         self.custom = custom or no_custom_coordinates
+        self.mattes: OrderedDict[str, Matte] = OrderedDict()
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
@@ -72,6 +84,13 @@ class RegionService:
         keeps g_auto from weighing a person twice)."""
         has_people = "people" in self.detectors.available
         return has_people and not (PEOPLE_LABELS & self.object_labels())
+
+    def keep_matte(self, key: str, matte: Matte) -> None:
+        """Mattes are pixels: the last few stay in memory, by source key."""
+        with self._guard:
+            self.mattes[key] = matte
+            while len(self.mattes) > KEPT_MATTES:
+                self.mattes.popitem(last=False)
 
     def lock(self, key: str) -> threading.Lock:
         with self._guard:
@@ -119,6 +138,30 @@ class SourceRegions:
 
     def labels(self) -> frozenset[str]:
         return self._service.labels()
+
+    def matte(self) -> Matte:
+        """The foreground matte: the people's, from the segmentation model, when the source
+        shows people (a face or a person); else the border-colour fallback."""
+        kept = self._service.mattes.get(self._key) if self._key else None
+        if kept is None:
+            kept = self._make_matte()
+            if self._key and not self.degraded:
+                self._service.keep_matte(self._key, kept)
+        return kept
+
+    def _make_matte(self) -> Matte:
+        faces, people = self.people()
+        if not faces and not people:
+            return border_matte(self.probe())
+        segmenter = cast(Segmenter, self._service.detectors.get("segmentation"))
+        # Person boxes narrow the matte to the people; a face alone, to the whole picture.
+        return segmenter.segment(self.probe(), people if len(people) >= len(faces) else [])
+
+    def people(self) -> tuple[list[Region], list[Region]]:
+        """The faces and the person boxes that the detectors which are on find."""
+        faces = self.find("faces") if self.available("faces") else []
+        things = self.things() if PEOPLE_LABELS & self.labels() else []
+        return faces, [r for r in things if r.label in PEOPLE_LABELS]
 
     def custom(self) -> list[Region]:
         """The source's stored custom coordinates (none for a source without a key)."""

@@ -32,11 +32,12 @@ _FLAGS: dict[str, str] = {
     "cache_control_max_age": "max-age for unversioned URLs, seconds (default 86400)",
     NAMED_TABLE: 'JSON object of named transformations, e.g. \'{"thumb": "c_fill,w_150"}\'',
     "detectors": "detectors to enable, comma-separated (default: all of "
-    "faces,landmarks,people,objects,text,saliency)",
+    "faces,landmarks,people,objects,text,segmentation,saliency)",
     "models_dir": "directory of model files (default ./models)",
     "face_model": "face model file (default face_detection_full_range_sparse.tflite)",
     "person_model": "person model file (default pose_detection.tflite)",
     "landmark_model": "face landmark model file (default face_landmark.tflite)",
+    "segmentation_model": "person matte model file (default selfie_segmentation.tflite)",
     "object_model": "object model: .onnx (onnxruntime) or .pt (ultralytics); default yolo11n.pt",
     "label_aliases": 'JSON object: model class → URL name, e.g. \'{"Fall": "person"}\'',
     "playground": "serve the browser playground at /playground: true or false (default false)",

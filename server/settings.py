@@ -71,11 +71,12 @@ class Settings:
     max_dpr: float = 4.0
     cache_control_max_age: int = 86400
     named_transformations: Mapping[str, str] = field(default_factory=_empty_named)
-    detectors: str = "faces,landmarks,people,objects,text,saliency"
+    detectors: str = "faces,landmarks,people,objects,text,segmentation,saliency"
     models_dir: Path = Path("models")
     face_model: str = "face_detection_full_range_sparse.tflite"
     person_model: str = "pose_detection.tflite"
     landmark_model: str = "face_landmark.tflite"
+    segmentation_model: str = "selfie_segmentation.tflite"
     object_model: str = "yolo11n.pt"
     label_aliases: Mapping[str, str] = field(default_factory=_empty_named)
     playground: bool = False
@@ -223,7 +224,9 @@ def _check_names(table: Mapping[str, str]) -> None:
         )
 
 
-DETECTOR_NAMES = ("faces", "landmarks", "people", "objects", "text", "saliency")
+DETECTOR_NAMES = (
+    "faces", "landmarks", "people", "objects", "text", "segmentation", "saliency",
+)  # fmt: skip
 
 
 def _check_detectors(text: str) -> None:
@@ -346,6 +349,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "face_model": _as_str,
     "person_model": _as_str,
     "landmark_model": _as_str,
+    "segmentation_model": _as_str,
     "object_model": _as_str,
     "label_aliases": _as_table,
     "playground": _as_bool,

@@ -45,6 +45,8 @@ class Context:
     detection: RegionService | None = None
     layers: LayerSources = field(default_factory=LayerSources)
     animated: bool = False
+    # What the render tells the response about itself (e.g. the background-removal method).
+    notes: dict[str, str] = field(default_factory=dict)
     # Layer images already drawn in this render, by layer and region size (animations
     # draw each layer on every frame).
     drawn: dict[tuple[Layer, tuple[float, float] | None], pyvips.Image] = field(

@@ -86,7 +86,7 @@ def deliver(t: Transformation, context: Context, header: Header, accept: str | N
     cacheable = not (context.regions and context.regions.degraded)
     height = int(image.get("page-height")) if _is_strip(image) else image.height
     rendered = Rendered(data, media_type(fmt.value), fmt.value, image.width, height,
-                        t.negotiates_format, cacheable=cacheable)  # fmt: skip
+                        t.negotiates_format, dict(context.notes), cacheable)  # fmt: skip
     if t.flag("getinfo"):
         return _info(t, rendered, header, context)
     return rendered
@@ -112,6 +112,7 @@ def _info(t: Transformation, rendered: Rendered, header: Header, context: Contex
         info["tags"] = [vars(tag) for tag in tags(found)]
     if context.crop is not None:
         info["crop"] = context.crop
+    info |= context.notes
     data = json.dumps(info, indent=2).encode() + b"\n"
     cacheable = rendered.cacheable and not (context.regions and context.regions.degraded)
     return Rendered(data, "application/json", "json", rendered.width, rendered.height,

@@ -39,6 +39,7 @@ from transforms.planning import (
     plan_step,
     reduction,
 )
+from transforms.steps.background import current_matte
 from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
 from transforms.steps.faces import face_boxes, turned, wanted_regions
@@ -182,6 +183,8 @@ def run_step(
         wanted = wanted_regions(step)
         if wanted is not None:
             source = replace(source, regions=face_boxes(context, step.effect.name, wanted))
+        if step.effect.name == "background_removal":
+            source = replace(source, matte=current_matte(context, step.effect.name))
         context.image = apply_effect(step.effect, source)
         context.mapping = context.mapping if context.size == size else None
     _finish_step(context, step)

@@ -85,3 +85,14 @@ def test_missing_person_model_is_a_400_naming_it(make_settings: Callable[..., Se
     assert response.status_code == 400
     assert "people detector is not enabled" in response.headers["x-cld-error"]
     assert "PIXCAST_PERSON_MODEL" in response.headers["x-cld-error"]
+
+
+def test_background_removal_names_its_method_in_a_header(default_client: TestClient) -> None:
+    response = default_client.get("/e_background_removal/astronaut.png")
+    assert response.status_code == 200, response.headers.get("x-cld-error")
+    assert response.headers["x-background-removal"] == "selfie_segmentation"
+    again = default_client.get("/e_background_removal/astronaut.png")
+    assert again.headers["x-cache"] == "HIT"
+    assert again.headers["x-background-removal"] == "selfie_segmentation"
+    plain = default_client.get("/e_background_removal/camera.png")
+    assert plain.headers["x-background-removal"] == "border_colour"

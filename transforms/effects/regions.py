@@ -57,7 +57,7 @@ def _boxes(source: EffectInput) -> tuple[Box, ...]:
     return (source.region(),) if source.regions is None else source.regions
 
 
-FACE_EFFECTS = ("blur_faces", "pixelate_faces", "redeye")
+FACE_EFFECTS = ("blur_faces", "pixelate_faces", "redeye", "background_removal")
 """Effects whose regions detectors find (faces, eyes), which the pipeline passes in."""
 
 

@@ -38,7 +38,8 @@ class EffectInput:
     `x`, `y`, `width` and `height` are the step's `x_`/`y_`/`w_`/`h_` in pixels of `image`
     (decimals multiply its width or height). `regions` are boxes found by detectors (faces,
     eyes, text) for effects that work on them; None when the step asked for none.
-    `max_side` caps effects that grow the canvas.
+    `matte` is the foreground's opacity (one uchar band the image's size) for the effects
+    that cut out. `max_side` caps effects that grow the canvas.
     """
 
     image: pyvips.Image
@@ -49,6 +50,7 @@ class EffectInput:
     width: float | None = None
     height: float | None = None
     regions: tuple[Box, ...] | None = None
+    matte: pyvips.Image | None = None
     max_side: int = 8192
 
     @classmethod
