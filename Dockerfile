@@ -43,7 +43,7 @@ ENV PATH=/opt/pixcast/.venv/bin:$PATH \
     PIXCAST_ORIGINALS=/data/originals \
     PIXCAST_CACHE_DIR=/data/cache \
     PIXCAST_MODELS_DIR=/opt/pixcast/models \
-    PIXCAST_DETECTORS=faces,landmarks,people,text,segmentation,saliency \
+    PIXCAST_DETECTORS=faces,landmarks,people,segmentation,saliency \
     PIXCAST_ACCESS_LOG=json
 VOLUME ["/data/originals", "/data/cache"]
 USER pixcast
