@@ -15,7 +15,9 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY transforms ./transforms
 COPY detectors ./detectors
-# faces: mediapipe; litert: the people, landmark and matte models; objects: onnxruntime for .onnx object models (mount one and set
+# faces: mediapipe (and its opencv-contrib-python, the one cv2); litert: the people,
+# landmark and matte models; ocr: rapidocr's dependencies (rapidocr itself --no-deps, so
+# no second OpenCV); objects: onnxruntime for .onnx object models (mount one and set
 # PIXCAST_OBJECT_MODEL and PIXCAST_DETECTORS to use it).
 RUN .venv/bin/python -m pip install --quiet '.[faces,litert,ocr,objects]' \
     && .venv/bin/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
