@@ -15,9 +15,12 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY transforms ./transforms
 COPY detectors ./detectors
-# faces: mediapipe; heic: pillow-heif for HEIC (HEVC) originals; objects: onnxruntime for
+# faces: mediapipe (and its opencv-contrib-python, the one cv2); litert: the people,
+# landmark and matte models; ocr: rapidocr's dependencies (rapidocr itself --no-deps, so
+# no second OpenCV); heic: pillow-heif for HEIC (HEVC) originals; objects: onnxruntime for
 # .onnx object models (mount one and set PIXCAST_OBJECT_MODEL and PIXCAST_DETECTORS).
-RUN .venv/bin/python -m pip install --quiet '.[faces,objects,heic]'
+RUN .venv/bin/python -m pip install --quiet '.[faces,litert,ocr,objects,heic]' \
+    && .venv/bin/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 COPY scripts ./scripts
 RUN .venv/bin/python scripts/fetch_models.py --dest models --no-test-models
 
@@ -42,7 +45,7 @@ ENV PATH=/opt/pixcast/.venv/bin:$PATH \
     PIXCAST_ORIGINALS=/data/originals \
     PIXCAST_CACHE_DIR=/data/cache \
     PIXCAST_MODELS_DIR=/opt/pixcast/models \
-    PIXCAST_DETECTORS=faces,saliency \
+    PIXCAST_DETECTORS=faces,landmarks,people,segmentation,saliency \
     PIXCAST_ACCESS_LOG=json
 VOLUME ["/data/originals", "/data/cache"]
 USER pixcast

@@ -13,7 +13,11 @@ PORT ?= 8080
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,faces,objects,objects-torch,heic]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,faces,litert,ocr,objects,objects-torch,heic]'
+	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
+	# ultralytics brings opencv-python, a second build of the same cv2 files: put mediapipe's
+	# opencv-contrib-python (a superset) back on top, so cv2 is one known build.
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall opencv-contrib-python==5.1.0.95
 	rm -f $(VENV)/.installed-* && touch $@
 
 models: $(STAMP)

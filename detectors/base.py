@@ -19,6 +19,10 @@ log = logging.getLogger("pixcast.detectors")
 # mediapipe or ultralytics installed still starts (with that detector off).
 _MODULES: Mapping[str, str] = {
     "faces": "detectors.faces",
+    "people": "detectors.people",
+    "landmarks": "detectors.landmarks",
+    "text": "detectors.text",
+    "segmentation": "detectors.segmentation",
     "objects": "detectors.objects",
     "saliency": "detectors.saliency",
 }
@@ -37,6 +41,8 @@ class Region:
     y: float
     width: float
     height: float
+    text: str = ""
+    """What a text region reads (empty for every other kind)."""
 
     @classmethod
     def from_corners(
@@ -143,6 +149,22 @@ class Detector(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Refiner(Protocol):
+    """A detector that looks closer at what another one found (face landmarks at the faces):
+    `needs` names that detector, whose regions `refine` receives with the probe. Its
+    `detect` (for the Detector protocol) finds nothing without them."""
+
+    name: str
+    needs: str
+
+    def detect(self, probe: Probe) -> list[Region]: ...
+
+    def refine(self, probe: Probe, found: list[Region]) -> list[Region]: ...
+
+    def close(self) -> None: ...
+
+
 class DetectorUnavailable(Exception):
     """A detector pixcast cannot use, with what is missing and how to turn it on. Its text is
     written for the person running pixcast and for the user whose URL asked for it."""
@@ -173,6 +195,16 @@ class DetectorSettings:
     models_dir: Path = Path("models")
     face_model: str = "face_detection_full_range_sparse.tflite"
     face_min_score: float = 0.5
+    person_model: str = "pose_detection.tflite"
+    person_min_score: float = 0.5
+    landmark_model: str = "face_landmark.tflite"
+    segmentation_model: str = "selfie_segmentation.tflite"
+    text_models: tuple[str, str, str] = (
+        "ch_PP-OCRv4_det_infer.onnx",
+        "ch_PP-OCRv4_rec_infer.onnx",
+        "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    )
+    """Text detection, recognition and direction models (PaddleOCR PP-OCRv4)."""
     object_model: str = "yolo11n.pt"
     object_min_score: float = 0.25
     label_aliases: Mapping[str, str] = field(default_factory=dict)

@@ -12,6 +12,10 @@ FACE = "face"
 SALIENCY = "saliency"
 FACE_WORDS = frozenset({"face", "faces"})
 """How URLs name faces (g_face, g_faces, auto:faces_avoid); detectors label each one 'face'."""
+TEXT_WORD = "ocr_text"
+"""How URLs name text (g_ocr_text, auto:ocr_text_avoid); the text detector labels lines 'text'."""
+TEXT = "text"
+EYE = "eye"
 
 AVOID_OVERLAP = 0.5
 """A candidate whose box lies more than this much (of its own area) inside an avoided region
@@ -31,6 +35,26 @@ def largest_face(regions: Iterable[Region]) -> Region | None:
 def all_faces(regions: Iterable[Region]) -> Region | None:
     """g_faces: the box holding every face, labelled 'faces', or None."""
     return envelope(faces(regions), "faces")
+
+
+def eyes(regions: Iterable[Region]) -> Region | None:
+    """g_adv_eyes: the box holding every eye (labelled 'eyes'), or None."""
+    return envelope((r for r in regions if r.label == EYE), "eyes")
+
+
+def text_free(regions: Iterable[Region]) -> Region | None:
+    """g_ocr_text_avoid: the largest band of the image beside all the text (left of, right
+    of, above or below the box holding every line), or None when there is no text."""
+    text = envelope((r for r in regions if r.label == TEXT), TEXT)
+    if text is None:
+        return None
+    bands = (
+        Region("text_free", 1.0, 0.0, 0.0, text.x, 1.0),
+        Region("text_free", 1.0, text.right, 0.0, 1.0 - text.right, 1.0),
+        Region("text_free", 1.0, 0.0, 0.0, 1.0, text.y),
+        Region("text_free", 1.0, 0.0, text.bottom, 1.0, 1.0 - text.bottom),
+    )
+    return max(bands, key=lambda band: band.area)
 
 
 def objects(regions: Iterable[Region], labels: Iterable[str]) -> list[Region]:
@@ -65,7 +89,7 @@ def auto_focus(regions: Iterable[Region], avoid: Iterable[str] = ()) -> Region |
 
 
 def _objects_only(regions: Iterable[Region]) -> list[Region]:
-    return [r for r in regions if r.label not in (FACE, SALIENCY)]
+    return [r for r in regions if r.label not in (FACE, SALIENCY, TEXT, EYE)]
 
 
 def _prominence(region: Region) -> float:
@@ -79,7 +103,8 @@ def _inside_any(region: Region, others: Sequence[Region]) -> bool:
 
 
 def _normalise(labels: Iterable[str]) -> set[str]:
-    return {FACE if label in FACE_WORDS else label for label in labels}
+    names = {TEXT_WORD: TEXT} | dict.fromkeys(FACE_WORDS, FACE)
+    return {names.get(label, label) for label in labels}
 
 
 def _best_first(regions: Iterable[Region]) -> list[Region]:

@@ -3,6 +3,7 @@ made once per source with shrink-on-load so detection never touches the full ima
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,10 @@ PROBE_SIZE = 640
 WHITE = [255.0, 255.0, 255.0]
 
 
+Detail = Callable[[int], pyvips.Image]
+"""A long side in pixels -> the upright picture with at least that many (or all it has)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Probe:
     """`image` and `pixels` hold the same picture: upright (EXIF orientation applied), sRGB,
@@ -22,6 +27,19 @@ class Probe:
 
     image: pyvips.Image
     pixels: npt.NDArray[np.uint8]
+    detail: Detail | None = None
+    """Where a sharper view of the same picture comes from, when there is one: a detector
+    that needs more pixels (text) reads it through `larger`."""
+
+    def larger(self, size: int) -> Probe:
+        """A probe of the same picture with a long side of up to `size` (never enlarged);
+        this probe when there is no more detail to be had."""
+        if self.detail is None:
+            return self
+        sharper = self.detail(size)
+        if max(sharper.width, sharper.height) <= max(self.width, self.height):
+            return self
+        return _finish(sharper.thumbnail_image(size, height=size, size="down"))
 
     @property
     def width(self) -> int:
@@ -41,15 +59,16 @@ def probe_from_bytes(data: bytes, size: int = PROBE_SIZE) -> Probe:
 
 def probe_from_image(image: pyvips.Image, size: int = PROBE_SIZE) -> Probe:
     """Probe an image that is already open (not yet rotated upright)."""
-    thumb = image.autorot().thumbnail_image(size, height=size, size="down")
-    return _finish(thumb)
+    upright = image.autorot()
+    thumb = upright.thumbnail_image(size, height=size, size="down")
+    return _finish(thumb, lambda _: upright)
 
 
-def _finish(image: pyvips.Image) -> Probe:
+def _finish(image: pyvips.Image, detail: Detail | None = None) -> Probe:
     rgb = _three_bands(_srgb8(image))
     # One copy into memory: detectors then read it in any order, and the numpy view shares it.
     rgb = rgb.copy_memory()
-    return Probe(rgb, to_array(rgb))
+    return Probe(rgb, to_array(rgb), detail)
 
 
 def _srgb8(image: pyvips.Image) -> pyvips.Image:

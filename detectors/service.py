@@ -5,16 +5,31 @@ found" without being stored."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, cast
 
-from detectors.base import Detectors, Region
+from detectors.base import Detectors, Refiner, Region
+from detectors.matte import Matte, border_matte
 from detectors.probe import Probe
 
 log = logging.getLogger("pixcast.detectors")
+
+
+PEOPLE_LABELS = frozenset({"person"})
+
+KEPT_MATTES = 16
+"""Source mattes kept in memory (a 640 px matte is 1.6 MB)."""
+
+
+class Segmenter(Protocol):
+    """A detector that also makes mattes (the segmentation model)."""
+
+    def segment(self, probe: Probe, people: Sequence[Region] = ()) -> Matte: ...
 
 
 class RegionStore(Protocol):
@@ -29,12 +44,29 @@ class RegionStore(Protocol):
         ...
 
 
+CustomCoordinates = Callable[[str], list[Region]]
+"""A source key -> the custom coordinates stored with that source (normalised [0,1] boxes
+labelled 'custom'). The upload API fills them; delivery only reads."""
+
+
+def no_custom_coordinates(key: str) -> list[Region]:
+    """Until uploads store custom coordinates, no source has any."""
+    return []
+
+
 class RegionService:
     """Built once at start-up with the detectors and a store; thread-safe."""
 
-    def __init__(self, detectors: Detectors, store: RegionStore | None = None) -> None:
+    def __init__(
+        self,
+        detectors: Detectors,
+        store: RegionStore | None = None,
+        custom: CustomCoordinates | None = None,
+    ) -> None:
         self.detectors = detectors
         self.store = store
+        self.custom = custom or no_custom_coordinates
+        self.mattes: OrderedDict[str, Matte] = OrderedDict()
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
@@ -43,9 +75,28 @@ class RegionService:
         return SourceRegions(self, key, probe)
 
     def labels(self) -> frozenset[str]:
-        """Object class names the object detector knows (empty when it is off)."""
+        """Labels a URL may name as objects: the object model's classes, and 'person' when
+        the people detector is on (empty when both are off)."""
+        return self.object_labels() | (PEOPLE_LABELS if self.people_wanted() else frozenset())
+
+    def object_labels(self) -> frozenset[str]:
+        """Class names the object model knows (empty when it is off)."""
         detector = self.detectors.available.get("objects")
         return frozenset(getattr(detector, "labels", frozenset()))
+
+    def people_wanted(self) -> bool:
+        """Whether people come from the people detector: it is on, and no configured object
+        model finds people itself (its classes come on top, and one source of person boxes
+        keeps g_auto from weighing a person twice)."""
+        has_people = "people" in self.detectors.available
+        return has_people and not (PEOPLE_LABELS & self.object_labels())
+
+    def keep_matte(self, key: str, matte: Matte) -> None:
+        """Mattes are pixels: the last few stay in memory, by source key."""
+        with self._guard:
+            self.mattes[key] = matte
+            while len(self.mattes) > KEPT_MATTES:
+                self.mattes.popitem(last=False)
 
     def lock(self, key: str) -> threading.Lock:
         with self._guard:
@@ -54,6 +105,10 @@ class RegionService:
     def release(self, key: str) -> None:
         with self._guard:
             self._locks.pop(key, None)
+
+
+def _refine(refiner: Refiner, found: list[Region], probe: Probe) -> list[Region]:
+    return refiner.refine(probe, found)
 
 
 class SourceRegions:
@@ -72,14 +127,62 @@ class SourceRegions:
         """Regions from one detector; raises DetectorUnavailable when it is off."""
         if name not in self.found:
             detector = self._service.detectors.get(name)
-            self.found[name] = self._stored_or_detected(name, detector.detect)
+            detect = detector.detect
+            if isinstance(detector, Refiner):
+                found = self.find(detector.needs)
+                detect = functools.partial(_refine, detector, found)
+            self.found[name] = self._stored_or_detected(name, detect)
         return self.found[name]
 
     def available(self, name: str) -> bool:
         return name in self._service.detectors.available
 
+    def configured(self, name: str) -> bool:
+        """Whether the settings ask for this detector (on, or off for a reason)."""
+        detectors = self._service.detectors
+        return name in detectors.available or name in detectors.missing
+
     def labels(self) -> frozenset[str]:
         return self._service.labels()
+
+    def matte(self) -> Matte:
+        """The foreground matte: the people's, from the segmentation model, when the source
+        shows people (a face or a person); else the border-colour fallback."""
+        kept = self._service.mattes.get(self._key) if self._key else None
+        if kept is None:
+            kept = self._make_matte()
+            if self._key and not self.degraded:
+                self._service.keep_matte(self._key, kept)
+        return kept
+
+    def _make_matte(self) -> Matte:
+        faces, people = self.people()
+        if not faces and not people:
+            return border_matte(self.probe())
+        segmenter = cast(Segmenter, self._service.detectors.get("segmentation"))
+        # Person boxes narrow the matte to the people; a face alone, to the whole picture.
+        return segmenter.segment(self.probe(), people if len(people) >= len(faces) else [])
+
+    def people(self) -> tuple[list[Region], list[Region]]:
+        """The faces and the person boxes that the detectors which are on find."""
+        faces = self.find("faces") if self.available("faces") else []
+        things = self.things() if PEOPLE_LABELS & self.labels() else []
+        return faces, [r for r in things if r.label in PEOPLE_LABELS]
+
+    def custom(self) -> list[Region]:
+        """The source's stored custom coordinates (none for a source without a key)."""
+        return [] if self._key is None else self._service.custom(self._key)
+
+    def people_wanted(self) -> bool:
+        return self._service.people_wanted()
+
+    def things(self) -> list[Region]:
+        """Objects and people, from whichever of the two detectors are on; raises the
+        object detector's DetectorUnavailable when neither is."""
+        people = self.find("people") if self._service.people_wanted() else None
+        if people is not None and not self.available("objects"):
+            return people
+        return self.find("objects") + (people or [])
 
     def _stored_or_detected(
         self, name: str, detect: Callable[[Probe], list[Region]]

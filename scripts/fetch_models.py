@@ -37,6 +37,24 @@ class Model:
 # YOLOv8 training makes them. pixcast uses them in tests only and ships neither.
 LICENCE_FALL = "AGPL-3.0 per the weights' metadata; the package says Apache-2.0"
 
+_MEDIAPIPE_MODULES = (
+    ("pose_detection/pose_detection.tflite",
+     "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"),
+    ("face_landmark/face_landmark.tflite",
+     "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"),
+    ("selfie_segmentation/selfie_segmentation.tflite",
+     "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"),
+)  # fmt: skip
+
+_RAPIDOCR_MODELS = (
+    ("ch_PP-OCRv4_det_infer.onnx",
+     "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9"),
+    ("ch_PP-OCRv4_rec_infer.onnx",
+     "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b"),
+    ("ch_ppocr_mobile_v2.0_cls_infer.onnx",
+     "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
+)  # fmt: skip
+
 MODELS = (
     # BlazeFace full range, for faces; mediapipe 1.x wheels no longer ship model files.
     Model(
@@ -46,6 +64,32 @@ MODELS = (
         "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
         "Apache-2.0",
         "face_detection_full_range_sparse.tflite",
+    ),
+    # From the same wheel: BlazePose's person detector, the 468-point face mesh (eyes) and
+    # the selfie segmentation matte (background removal), run on LiteRT.
+    *(
+        Model(
+            "mediapipe",
+            "0.10.21",
+            f"mediapipe/modules/{member}",
+            sha256,
+            "Apache-2.0",
+            member.rpartition("/")[2],
+        )
+        for member, sha256 in _MEDIAPIPE_MODULES
+    ),
+    # PaddleOCR's PP-OCRv4 text detection and recognition and its direction classifier,
+    # as ONNX, for the text detector (rapidocr-onnxruntime's pipeline runs them).
+    *(
+        Model(
+            "rapidocr-onnxruntime",
+            "1.4.4",
+            f"rapidocr_onnxruntime/models/{name}",
+            sha256,
+            "Apache-2.0",
+            name,
+        )
+        for name, sha256 in _RAPIDOCR_MODELS
     ),
     # A YOLOv8s person detector (classes 'Normal' and 'Fall'), used by the tests.
     Model(

@@ -80,6 +80,9 @@ def detector_settings(settings: Settings) -> DetectorSettings:
     return DetectorSettings(
         models_dir=settings.models_dir,
         face_model=settings.face_model,
+        person_model=settings.person_model,
+        landmark_model=settings.landmark_model,
+        segmentation_model=settings.segmentation_model,
         object_model=settings.object_model,
         label_aliases=dict(settings.label_aliases),
     )
@@ -88,7 +91,9 @@ def detector_settings(settings: Settings) -> DetectorSettings:
 def fingerprint(settings: DetectorSettings) -> str:
     """Names the models (file, size, mtime) and options, so a change invalidates old boxes."""
     parts = [repr(sorted(settings.label_aliases.items()))]
-    for model in (settings.face_model, settings.object_model):
+    models = (settings.face_model, settings.landmark_model, settings.person_model,
+              settings.segmentation_model)  # fmt: skip
+    for model in (*models, settings.object_model, *settings.text_models):
         path = settings.locate(model)
         stat = path.stat() if path else None
         parts.append(f"{model}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{model}:-")

@@ -188,6 +188,9 @@ def variant_response(
     }
     if rendered.negotiated:
         headers["vary"] = "Accept"
+    method = rendered.info.get("background_removal")
+    if isinstance(method, str):  # e_background_removal says how it cut the image out
+        headers["x-background-removal"] = method
     download = t.flag("attachment")
     if download is not None:
         name = download.argument or t.public_id.rsplit("/", 1)[-1]

@@ -73,9 +73,13 @@ class Settings:
     max_dpr: float = 4.0
     cache_control_max_age: int = 86400
     named_transformations: Mapping[str, str] = field(default_factory=_empty_named)
-    detectors: str = "faces,objects,saliency"
+    # `text` is left out by default: OCR costs about 2 s of CPU per new original with text.
+    detectors: str = "faces,landmarks,people,objects,segmentation,saliency"
     models_dir: Path = Path("models")
     face_model: str = "face_detection_full_range_sparse.tflite"
+    person_model: str = "pose_detection.tflite"
+    landmark_model: str = "face_landmark.tflite"
+    segmentation_model: str = "selfie_segmentation.tflite"
     object_model: str = "yolo11n.pt"
     label_aliases: Mapping[str, str] = field(default_factory=_empty_named)
     playground: bool = False
@@ -247,7 +251,9 @@ def _check_names(table: Mapping[str, str]) -> None:
         )
 
 
-DETECTOR_NAMES = ("faces", "objects", "saliency")
+DETECTOR_NAMES = (
+    "faces", "landmarks", "people", "objects", "text", "segmentation", "saliency",
+)  # fmt: skip
 
 
 def _check_detectors(text: str) -> None:
@@ -368,6 +374,9 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "detectors": _as_str,
     "models_dir": _as_path,
     "face_model": _as_str,
+    "person_model": _as_str,
+    "landmark_model": _as_str,
+    "segmentation_model": _as_str,
     "object_model": _as_str,
     "label_aliases": _as_table,
     "playground": _as_bool,

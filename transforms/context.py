@@ -49,6 +49,8 @@ class Context:
     # against the animation budget (transforms.limits.check_output_pixels).
     palette: str | None = None
     frames: int = 1
+    # What the render tells the response about itself (e.g. the background-removal method).
+    notes: dict[str, str] = field(default_factory=dict)
     # Layer images already drawn in this render, by layer and region size (animations
     # draw each layer on every frame).
     drawn: dict[tuple[Layer, tuple[float, float] | None], pyvips.Image] = field(

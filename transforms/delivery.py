@@ -8,6 +8,7 @@ import json
 import pyvips
 
 from detectors.base import Region
+from detectors.summary import detections, face_parts, tags
 from transforms.animation import (
     ANIMATED_OUTPUTS,
     first_frame,
@@ -107,9 +108,9 @@ def deliver(t: Transformation, context: Context, header: Header, accept: str | N
     cacheable = not (context.regions and context.regions.degraded)
     height = int(image.get("page-height")) if _is_strip(image) else image.height
     rendered = Rendered(data, media_type(fmt.value), fmt.value, image.width, height,
-                        t.negotiates_format, cacheable=cacheable)  # fmt: skip
+                        t.negotiates_format, dict(context.notes), cacheable)  # fmt: skip
     if t.flag("getinfo"):
-        return _info(rendered, header, context)
+        return _info(t, rendered, header, context)
     return rendered
 
 
@@ -129,7 +130,7 @@ def _check_budget(image: pyvips.Image, fmt: Format, context: Context) -> None:
         check_output_pixels(fmt.value, image.width, height, frames, context.limits)
 
 
-def _info(rendered: Rendered, header: Header, context: Context) -> Rendered:
+def _info(t: Transformation, rendered: Rendered, header: Header, context: Context) -> Rendered:
     """`fl_getinfo`: a JSON description of the input, the output, what the detectors found
     and the part of the original that was kept, instead of the image."""
     info: dict[str, object] = {
@@ -138,18 +139,44 @@ def _info(rendered: Rendered, header: Header, context: Context) -> Rendered:
         "output": {"width": rendered.width, "height": rendered.height,
                    "format": rendered.format, "bytes": len(rendered.data)},
     }  # fmt: skip
-    found = context.regions.found if context.regions else {}
-    for name, key in (("faces", "faces"), ("objects", "objects"), ("saliency", "saliency")):
+    found = detections(context.regions) if context.regions else {}
+    for name in _LISTED:
         if name in found:
-            info[key] = [_region_info(region) for region in found[name]]
+            info[name] = [_region_info(region) for region in found[name]]
+    if "landmarks" in found:
+        flag = t.flag("getinfo")
+        info |= _parts_info(found, flag is not None and flag.argument == "landmarks")
+    if context.regions:
+        info["tags"] = [vars(tag) for tag in tags(found)]
     if context.crop is not None:
         info["crop"] = context.crop
+    info |= context.notes
     data = json.dumps(info, indent=2).encode() + b"\n"
+    cacheable = rendered.cacheable and not (context.regions and context.regions.degraded)
     return Rendered(data, "application/json", "json", rendered.width, rendered.height,
-                    rendered.negotiated, info, rendered.cacheable)  # fmt: skip
+                    rendered.negotiated, info, cacheable)  # fmt: skip
+
+
+_LISTED = ("faces", "people", "objects", "text", "saliency")
+"""What fl_getinfo lists, by detector: everything a listing detector finds in the source
+(run for this answer if the transformation did not need it), and saliency when a g_auto
+crop used it."""
+
+
+def _parts_info(found: dict[str, list[Region]], points: bool) -> dict[str, object]:
+    """`eyes`: every eye, with the index of its face in `faces`; with `points`, also
+    `landmarks`: each face's mesh points as [x, y] (normalised)."""
+    parts = face_parts(found)
+    eyes = [_region_info(eye) | {"face": i} for i, part in enumerate(parts) for eye in part.eyes]
+    if not points:
+        return {"eyes": eyes}
+    marks = [{"face": i, "points": [[round(x, 4), round(y, 4)] for x, y in part.points]}
+             for i, part in enumerate(parts)]  # fmt: skip
+    return {"eyes": eyes, "landmarks": marks}
 
 
 def _region_info(region: Region) -> dict[str, object]:
     box = {"x": region.x, "y": region.y, "width": region.width, "height": region.height}
     rounded = {key: round(value, 4) for key, value in box.items()}
-    return {"label": region.label, "score": round(region.score, 3), **rounded}
+    text = {"text": region.text} if region.text else {}
+    return {"label": region.label, "score": round(region.score, 3), **rounded, **text}

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from detectors import focus as choose
-from detectors.base import DetectorUnavailable, Region
-from detectors.service import SourceRegions
+from detectors.base import DetectorUnavailable, Region, envelope
+from detectors.service import PEOPLE_LABELS, SourceRegions
 from transforms.errors import BadRequest
 from transforms.geometry import Box, Plan
 from transforms.model import Compass, Focus
@@ -104,12 +104,8 @@ def locate(gravity: Focus, regions: SourceRegions) -> Found:
 
 
 def _locate(gravity: Focus, regions: SourceRegions) -> Found:
-    if gravity.kind in ("face", "faces"):
-        pick = choose.largest_face if gravity.kind == "face" else choose.all_faces
-        region = pick(regions.find("faces"))
-        if region is None and gravity.fallback == "auto":
-            return _auto(Focus("auto", "auto"), regions)
-        return Found(region, _compass(gravity.fallback), is_face=True)
+    if gravity.kind in _LOCATORS:
+        return _LOCATORS[gravity.kind](gravity, regions)
     if gravity.kind == "objects":
         return Found(
             choose.object_focus(_objects(gravity, regions), gravity.labels), Compass.CENTER
@@ -117,20 +113,67 @@ def _locate(gravity: Focus, regions: SourceRegions) -> Found:
     return _auto(gravity, regions)
 
 
+def _faces(gravity: Focus, regions: SourceRegions) -> Found:
+    """g_face, g_faces (BlazeFace boxes) and g_adv_face, g_adv_faces (boxes of the face
+    landmarks); a fallback of `auto` goes on to g_auto when there is no face."""
+    detector = "landmarks" if gravity.kind.startswith("adv_") else "faces"
+    pick = choose.largest_face if gravity.kind.endswith("face") else choose.all_faces
+    region = pick(regions.find(detector))
+    if region is None and gravity.fallback == "auto":
+        return _auto(Focus("auto", "auto"), regions)
+    return Found(region, _compass(gravity.fallback), is_face=True)
+
+
+def _eyes(gravity: Focus, regions: SourceRegions) -> Found:
+    """g_adv_eyes: the box holding every eye of every face (from the face landmarks)."""
+    return Found(choose.eyes(regions.find("landmarks")), _compass(gravity.fallback))
+
+
+def _text(gravity: Focus, regions: SourceRegions) -> Found:
+    """g_ocr_text: the box holding every line of text found."""
+    return Found(envelope(regions.find("text"), "text"), _compass(gravity.fallback))
+
+
+def _custom(gravity: Focus, regions: SourceRegions) -> Found:
+    """g_custom: the largest of the source's stored custom coordinates; without any, the
+    fallback (centre, or the face gravity named after the colon)."""
+    region = max(regions.custom(), key=lambda r: r.area, default=None)
+    if region is not None or gravity.fallback == "center":
+        return Found(region, Compass.CENTER)
+    return _faces(Focus(gravity.fallback, gravity.text, fallback="center"), regions)
+
+
+_LOCATORS = {
+    "face": _faces, "faces": _faces, "adv_face": _faces, "adv_faces": _faces,
+    "adv_eyes": _eyes, "ocr_text": _text, "custom": _custom,
+}  # fmt: skip
+
+
 def _compass(fallback: str) -> Compass:
     return Compass(fallback) if fallback in Compass.__members__.values() else Compass.CENTER
 
 
 def _objects(gravity: Focus, regions: SourceRegions) -> list[Region]:
-    found = regions.find("objects")
-    known = regions.labels() | choose.FACE_WORDS
-    unknown = [label for label in (*gravity.labels, *gravity.avoid) if label not in known]
+    """The regions a gravity's labels (and _avoid labels) may name: faces, text, and objects
+    and people; only the detectors those labels need run."""
+    wanted = {*gravity.labels, *gravity.avoid}
+    found = regions.find("faces") if wanted & choose.FACE_WORDS else []
+    found += regions.find("text") if choose.TEXT_WORD in wanted else []
+    others = wanted - choose.FACE_WORDS - {choose.TEXT_WORD}
+    if not others:  # g_auto:faces and the like need the face detector only
+        return found
+    unknown = sorted(others - regions.labels())
+    if unknown and not regions.available("objects"):
+        # Off detectors say why: the people one for people, the object one for the rest.
+        people = set(unknown) <= PEOPLE_LABELS and regions.configured("people")
+        regions.find("people" if people else "objects")
+    things = regions.things()
     if unknown:
         raise BadRequest(
             f"Invalid gravity in transformation: {gravity.text} (the object model knows "
             f"{', '.join(sorted(regions.labels()))}; not {', '.join(unknown)})"
         )
-    return found + (regions.find("faces") if set(gravity.labels) & choose.FACE_WORDS else [])
+    return things + found
 
 
 def _auto(gravity: Focus, regions: SourceRegions) -> Found:
@@ -142,14 +185,30 @@ def _auto(gravity: Focus, regions: SourceRegions) -> Found:
             return Found(region, Compass.CENTER)
     pool = _pool(gravity, regions)
     region = choose.auto_focus(pool, gravity.avoid)
+    if choose.TEXT_WORD in gravity.avoid:
+        return _beside_text(region, pool)
     return Found(region, Compass.CENTER, is_face=region is not None and region.label == "faces")
 
 
+def _beside_text(region: Region | None, pool: list[Region]) -> Found:
+    """With text to avoid, the focus stays in the largest text-free band: the subject when
+    it lies there, else the band itself."""
+    band = choose.text_free(pool)
+    if band is None or (region is not None and band.overlap(region) >= 0.99):
+        return Found(region, Compass.CENTER, is_face=region is not None and region.label == "faces")
+    return Found(band, Compass.CENTER)
+
+
 def _pool(gravity: Focus, regions: SourceRegions) -> list[Region]:
-    names = ["saliency"] if gravity.algorithm == "classic" else ["faces", "objects", "saliency"]
-    if gravity.avoid:
-        _objects(Focus("objects", gravity.text, labels=gravity.avoid), regions)
-    return [r for name in names if regions.available(name) for r in regions.find(name)]
+    avoided = _objects(Focus("objects", gravity.text, avoid=gravity.avoid), regions)
+    if gravity.algorithm == "classic":
+        return _found(regions, "saliency") + avoided
+    things = regions.things() if regions.labels() else []
+    return _found(regions, "faces") + things + _found(regions, "saliency") + avoided
+
+
+def _found(regions: SourceRegions, name: str) -> list[Region]:
+    return regions.find(name) if regions.available(name) else []
 
 
 def focus_box(found: Found, mapping: Mapping, zoom: float) -> Box | None:

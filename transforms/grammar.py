@@ -159,11 +159,27 @@ def _crop(text: str) -> CropMode:
 
 _FACE_FALLBACKS = {"": "north", "center": "center", "auto": "auto"}
 
+_CUSTOM_FALLBACKS = {"": "center", "face": "face", "faces": "faces", "adv_face": "adv_face",
+                     "adv_faces": "adv_faces"}  # fmt: skip
+"""g_custom[:<fallback>]: stored custom coordinates, else the fallback gravity."""
+
+_SPECIAL_GRAVITIES: dict[str, Focus] = {
+    name: Focus(name, name, fallback=fallback)
+    for name, fallback in (("adv_face", "north"), ("adv_faces", "north"), ("adv_eyes", "north"),
+                           ("ocr_text", "center"))
+} | {"ocr_text_avoid": Focus("auto", "ocr_text_avoid", avoid=("ocr_text",))}  # fmt: skip
+"""Detection gravities named by one word: Advanced Facial Attributes (faces found with
+their landmarks) and OCR text, to crop to or (with _avoid) to keep out."""
+
 
 def _gravity(text: str) -> Gravity:
     if text in Compass.__members__.values():
         return Compass(text)
+    if text in _SPECIAL_GRAVITIES:
+        return _SPECIAL_GRAVITIES[text]
     head, _, rest = text.partition(":")
+    if head == "custom" and rest in _CUSTOM_FALLBACKS:
+        return Focus("custom", text, fallback=_CUSTOM_FALLBACKS[rest])
     if head in ("face", "faces") and rest in _FACE_FALLBACKS:
         return Focus(head, text, fallback=_FACE_FALLBACKS[rest])
     if head == "auto":
@@ -295,6 +311,7 @@ def _format(text: str) -> Format:
 FLAGS_WITH_ARGUMENT: dict[str, tuple[str, ...] | None] = {
     "progressive": ("semi", "steep", "none"),
     "attachment": None,
+    "getinfo": ("landmarks",),  # fl_getinfo:landmarks adds every face's mesh points
 }
 FLAGS = (*IMPLEMENTED, *NO_EFFECT, *REFUSED, *LAYER_FLAGS)
 _ATTACHMENT_NAME = re.compile(r"^[A-Za-z0-9_\-! ]{1,100}$")

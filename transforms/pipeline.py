@@ -25,7 +25,6 @@ from transforms.backgrounds import padded
 from transforms.context import Context, LayerSources
 from transforms.delivery import budgeted_format, deliver
 from transforms.effects import EffectInput, apply_effect
-from transforms.effects.regions import FACE_EFFECTS
 from transforms.errors import BadRequest, Unprocessable
 from transforms.focus import Mapping
 from transforms.grammar import parse_value
@@ -50,9 +49,10 @@ from transforms.planning import (
     plan_step,
     reduction,
 )
+from transforms.steps.background import current_matte
 from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
-from transforms.steps.faces import face_boxes, turned
+from transforms.steps.faces import face_boxes, turned, wanted_regions
 from transforms.steps.layers import apply_layer
 from transforms.steps.load import Decoder, Header, shrink_factor
 from transforms.steps.resize import execute
@@ -185,7 +185,12 @@ def _run_frame(
 def _probe(decoder: Decoder) -> Probe:
     """The detectors' probe, decoded with the same no-margin shrink-on-load as renders."""
     long_side = max(decoder.header.width, decoder.header.height)
-    return probe_from_image(decoder.kept(shrink_factor(decoder.header, long_side / PROBE_SIZE)))
+
+    def decoded(size: int) -> pyvips.Image:
+        return decoder.kept(shrink_factor(decoder.header, long_side / size))
+
+    probe = probe_from_image(decoded(PROBE_SIZE))
+    return replace(probe, detail=lambda size: decoded(size).autorot())
 
 
 # --- one step ----------------------------------------------------------------------------
@@ -218,8 +223,11 @@ def run_step(
         source = EffectInput.from_step(
             context.image, step, context.initial, context.limits.max_output_side
         )
-        if step.effect.name in FACE_EFFECTS:
-            source = replace(source, regions=face_boxes(context, step.effect.name))
+        wanted = wanted_regions(step)
+        if wanted is not None:
+            source = replace(source, regions=face_boxes(context, step.effect.name, wanted))
+        if step.effect.name == "background_removal":
+            source = replace(source, matte=current_matte(context, step.effect.name))
         context.image = apply_effect(step.effect, source)
         context.mapping = context.mapping if context.size == size else None
     _finish_step(context, step)

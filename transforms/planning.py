@@ -65,9 +65,9 @@ def plan_step(
     """The step's geometry Plan in input pixels, or None when it does not resize."""
     mode = step.crop or CropMode.SCALE
     mode = NEAREST.get(mode, mode)
-    _check_gravity(step, mode, focus)
     if step.effect is not None and takes_region(step.effect):
-        return None  # x/y/w/h are the region of e_blur_region or e_pixelate_region
+        return None  # x/y/w/h (or g_ocr_text) are the region of e_blur_region/e_pixelate_region
+    _check_gravity(step, mode, focus)
     box, fallback = _focus(step, focus)
     size = geometry.requested_size(step, source, initial, limits.max_dpr)
     if size is None and mode is CropMode.CROP and box is not None:

@@ -167,7 +167,18 @@ def gravity(value: Compass | Focus) -> str:
     return f"Gravity {value.text}: {_focus(value)}."
 
 
+_DETECTED = {
+    "adv_face": "centre the crop on the largest face, as its landmarks outline it",
+    "adv_faces": "keep every face, as its landmarks outline it, in the crop",
+    "adv_eyes": "keep every detected eye in the crop",
+    "ocr_text": "keep every line of detected text in the crop",
+    "custom": "keep the stored custom coordinates (none are stored yet: the fallback applies)",
+}
+
+
 def _focus(value: Focus) -> str:
+    if value.kind in _DETECTED:
+        return _DETECTED[value.kind]
     if value.kind == "face":
         found = "centre the crop on the largest detected face"
     elif value.kind == "faces":

@@ -118,6 +118,12 @@ def test_pinned_models_are_the_ones_the_detectors_expect() -> None:
     names = {m.filename for m in fetch_models.MODELS}
     assert names == {
         "face_detection_full_range_sparse.tflite",
+        "pose_detection.tflite",
+        "face_landmark.tflite",
+        "selfie_segmentation.tflite",
+        "ch_PP-OCRv4_det_infer.onnx",
+        "ch_PP-OCRv4_rec_infer.onnx",
+        "ch_ppocr_mobile_v2.0_cls_infer.onnx",
         "person-yolov8s.pt",
         "person-yolov8s.onnx",
     }

@@ -27,7 +27,9 @@ def test_everything_available(models_dir: Path) -> None:
     )
     loaded = load_detectors(settings)
     try:
-        assert set(loaded.available) == {"faces", "objects", "saliency"}
+        assert set(loaded.available) == {
+            "faces", "landmarks", "people", "objects", "text", "segmentation", "saliency",
+        }  # fmt: skip
         assert loaded.missing == {}
         assert all(isinstance(d, Detector) for d in loaded.available.values())
         assert loaded.get("faces").name == "faces"
@@ -42,8 +44,15 @@ def test_missing_models_leave_saliency(
     with caplog.at_level(logging.INFO):
         loaded = load_detectors(DetectorSettings(models_dir=tmp_path))
     assert set(loaded.available) == {"saliency"}
-    assert set(loaded.missing) == {"faces", "objects"}
-    assert len(caplog.records) == 2
+    assert set(loaded.missing) == {
+        "faces",
+        "landmarks",
+        "people",
+        "objects",
+        "text",
+        "segmentation",
+    }
+    assert len(caplog.records) == 6
     assert all(r.levelno == logging.WARNING for r in caplog.records)
     assert all("\n" not in r.getMessage() for r in caplog.records)
     assert no_network == []

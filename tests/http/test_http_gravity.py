@@ -95,7 +95,7 @@ def test_disabled_face_detector_is_a_400_saying_how_to_enable_it(
 
 def test_missing_object_model_is_a_400(make_settings: Callable[..., Settings]) -> None:
     with TestClient(create_app(make_settings(object_model="no-such-model.onnx"))) as client:
-        response = client.get("/c_crop,g_person/camera.jpg")
+        response = client.get("/c_crop,g_dog/camera.jpg")
     assert response.status_code == 400
     assert "objects detector is not enabled" in response.headers["x-cld-error"]
     assert "no-such-model" not in response.headers["x-cld-error"], "no server paths leak"

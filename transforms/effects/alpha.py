@@ -14,6 +14,7 @@ from transforms.effects.pixels import (
     split_alpha,
 )
 from transforms.effects.registry import EffectInput, effect
+from transforms.errors import BadRequest
 from transforms.steps.tone import flatten
 
 
@@ -80,3 +81,14 @@ def _ramp(
         distance = from_start if reach > 0 else from_end
     distance = (distance > 1).ifthenelse(1.0, distance)
     return distance**power
+
+
+@effect("background_removal")
+def background_removal(source: EffectInput, values: Values) -> pyvips.Image:
+    # The matte comes from the detectors (people segmented, or the border colour): what it
+    # calls background turns transparent; existing transparency stays.
+    if source.matte is None:
+        raise BadRequest("Effect background_removal needs the detectors, which are not enabled")
+    colour, alpha = split_alpha(source.image)
+    kept = source.matte if alpha is None else (alpha * source.matte / 255.0).cast("uchar")
+    return colour.bandjoin(kept)

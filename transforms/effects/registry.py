@@ -36,8 +36,10 @@ class EffectInput:
     """What an effect reads: the image (sRGB uchar, maybe alpha) and the step's qualifiers.
 
     `x`, `y`, `width` and `height` are the step's `x_`/`y_`/`w_`/`h_` in pixels of `image`
-    (decimals multiply its width or height). `regions` are boxes found by detectors (faces)
-    for effects that work on them. `max_side` caps effects that grow the canvas.
+    (decimals multiply its width or height). `regions` are boxes found by detectors (faces,
+    eyes, text) for effects that work on them; None when the step asked for none.
+    `matte` is the foreground's opacity (one uchar band the image's size) for the effects
+    that cut out. `max_side` caps effects that grow the canvas.
     """
 
     image: pyvips.Image
@@ -47,7 +49,8 @@ class EffectInput:
     y: float | None = None
     width: float | None = None
     height: float | None = None
-    regions: tuple[Box, ...] = ()
+    regions: tuple[Box, ...] | None = None
+    matte: pyvips.Image | None = None
     max_side: int = 8192
 
     @classmethod

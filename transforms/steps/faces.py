@@ -1,7 +1,10 @@
-"""Faces for effects: the detected faces of the original in pixels of the current image,
-following right-angle turns and flips, for `e_blur_faces` and `e_pixelate_faces`."""
+"""Detected regions for effects: faces, eyes or text of the original in pixels of the current
+image, following right-angle turns and flips, for `e_blur_faces`, `e_pixelate_faces`,
+`e_redeye` and `e_blur_region`/`e_pixelate_region` with `g_ocr_text`."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from detectors.base import DetectorUnavailable, Region
 from detectors.probe import probe_from_image
@@ -14,6 +17,8 @@ from transforms.focus import Mapping
 from transforms.model import (
     Angle,
     AngleMode,
+    Focus,
+    Step,
 )
 
 _TURNS: dict[Angle, str] = {90: "d90", 180: "d180", 270: "d270"}
@@ -40,16 +45,53 @@ FACE_SPREAD = 1.3
 """Face boxes run from brow to chin; anonymising covers the forehead and cheeks too."""
 
 
-def face_boxes(context: Context, effect: str) -> tuple[EffectBox, ...]:
-    """Detected faces in pixels of the current image, for e_blur_faces/e_pixelate_faces."""
+@dataclass(frozen=True)
+class Wanted:
+    """Which detected regions an effect works on: a detector, its label, and how much to
+    widen each box (1.0: as found)."""
+
+    detector: str
+    label: str
+    spread: float = 1.0
+
+
+DETECTED_EFFECTS: dict[str, Wanted] = {
+    "blur_faces": Wanted("faces", "face", FACE_SPREAD),
+    "pixelate_faces": Wanted("faces", "face", FACE_SPREAD),
+    "redeye": Wanted("landmarks", "eye"),
+}
+"""Effects confined to detected regions, whatever the step's gravity."""
+
+REGION_GRAVITIES: dict[str, Wanted] = {"ocr_text": Wanted("text", "text", 1.1)}
+"""Gravities that give `e_blur_region` and `e_pixelate_region` their regions (g_ocr_text)."""
+
+REGION_EFFECTS = ("blur_region", "pixelate_region")
+
+
+def wanted_regions(step: Step) -> Wanted | None:
+    """The detected regions a step's effect works on, or None for an effect that needs none."""
+    if step.effect is None:
+        return None
+    if step.effect.name in REGION_EFFECTS and isinstance(step.gravity, Focus):
+        return REGION_GRAVITIES.get(step.gravity.kind)
+    return DETECTED_EFFECTS.get(step.effect.name)
+
+
+def face_boxes(
+    context: Context, effect: str, wanted: Wanted | None = None
+) -> tuple[EffectBox, ...]:
+    """Detected regions in pixels of the current image (faces unless `wanted` says other)."""
+    wanted = wanted or DETECTED_EFFECTS["blur_faces"]
     if context.detection is None:
-        raise BadRequest(f"Effect {effect} needs the faces detector, which is not enabled")
+        raise BadRequest(
+            f"Effect {effect} needs the {wanted.detector} detector, which is not enabled"
+        )
     if context.mapping is not None and context.regions is not None:
         regions, mapping = context.regions, context.mapping
     else:  # after a rotation: find the faces again on the image as it is now
         regions, mapping = _current_regions(context), Mapping(*context.size)
-    faces = _faces(regions, effect)
-    return tuple(_pixel_box(mapping.box(face), context.size) for face in faces)
+    found = [r for r in _found(regions, effect, wanted.detector) if r.label == wanted.label]
+    return tuple(_pixel_box(mapping.box(r), context.size, wanted.spread) for r in found)
 
 
 def _current_regions(context: Context) -> SourceRegions:
@@ -58,15 +100,15 @@ def _current_regions(context: Context) -> SourceRegions:
     return context.detection.for_source(None, lambda: probe_from_image(current))
 
 
-def _faces(regions: SourceRegions, effect: str) -> list[Region]:
+def _found(regions: SourceRegions, effect: str, detector: str) -> list[Region]:
     try:
-        return regions.find("faces")
+        return regions.find(detector)
     except DetectorUnavailable as off:
         raise BadRequest(f"Effect {effect} cannot be used: {off.public}") from None
 
 
-def _pixel_box(box: geometry.Box, size: tuple[int, int]) -> EffectBox:
-    width, height = box.width * FACE_SPREAD, box.height * FACE_SPREAD
+def _pixel_box(box: geometry.Box, size: tuple[int, int], spread: float) -> EffectBox:
+    width, height = box.width * spread, box.height * spread
     left = max(0, round(box.center[0] - width / 2))
     top = max(0, round(box.center[1] - height / 2))
     right = min(size[0], round(box.center[0] + width / 2))
