@@ -44,7 +44,7 @@ DOCUMENTED = {
     "detection gravity without detectors": r"needs detectors",
     "needs a signature": r"needs a signed URL",
     "auth token": r"token",
-    "object detection without a model": r"the objects detector is not enabled",
+    "detection without its model": r"the (objects|text) detector is not enabled",
     "text layer without a style": r"expected text:<font>_<size>:<text>",
     "page beyond the image": r"Invalid page in transformation: \d+ \(the image has",
     "unknown flag": r"Invalid flag in transformation: (abc|def) ",

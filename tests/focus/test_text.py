@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,9 @@ class MemoryStore:
 
     def put(self, key: str, regions: list[Region]) -> None:
         self.kept[key] = regions
+
+    def hold(self, key: str) -> AbstractContextManager[object]:
+        return nullcontext()  # one process: the service's own lock is enough
 
 
 @pytest.fixture(scope="module")

@@ -204,7 +204,6 @@ def test_tiff_lzw() -> None:
     ("url", "reason"),
     [
         ("/e_gen_fill/x.jpg", "generative fill needs a generative model; pixcast has none"),
-        ("/e_background_removal/x.jpg", "needs a generative model"),
         ("/e_vectorize/x.jpg", "pixcast delivers raster images"),
         ("/e_loop/x.jpg", "video parameter"),
         ("/vc_h264/x.jpg", "is a video parameter"),

@@ -135,7 +135,6 @@ UNSUPPORTED = {
     "enhance": f"AI enhancement {GENERATIVE}",
     "auto_enhance": f"AI enhancement {GENERATIVE}",
     "extract": f"extraction by prompt {GENERATIVE}",
-    "background_removal": f"background removal {GENERATIVE}",
     "vectorize": "it makes SVG, and pixcast delivers raster images",
     "adv_redeye": "is a Cloudinary add-on pixcast does not have",
     "viesus_correct": "is a Cloudinary add-on pixcast does not have",
