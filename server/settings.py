@@ -84,6 +84,14 @@ class Settings:
     fonts_dir: Path | None = None
     # Sources, signatures and limits (docs/security.md). Secrets never appear in repr().
     api_secret: tuple[str, ...] = field(default=(), repr=False)
+    # The keys that pair with api_secret, in the same order (docs/upload.md): HTTP Basic
+    # `api_key:api_secret` for the upload and admin APIs and the playground's signing.
+    api_key: tuple[str, ...] = ()
+    # The media library (docs/upload.md): SQLite at library_path unless database_url
+    # names a PostgreSQL database; upload presets that allow unsigned uploads.
+    database_url: str = field(default="", repr=False)
+    library_path: Path = Path("var/library.sqlite3")
+    unsigned_upload_presets: tuple[str, ...] = ()
     strict: bool = False
     strict_allowed: tuple[str, ...] = ()
     fetch_allowed_hosts: tuple[str, ...] = ()
@@ -168,6 +176,15 @@ def _check_sources(s: Settings) -> None:
     _require(s.remote_ttl >= 0, "remote_ttl must be 0 or more seconds")
     _require(s.remote_cache_size_mb >= 1, "remote_cache_size_mb must be at least 1")
     _require(all(s.api_secret), "api_secret entries must not be empty")
+    _require(
+        not s.api_key or len(s.api_key) == len(s.api_secret),
+        f"api_key has {len(s.api_key)} entries but api_secret has {len(s.api_secret)}: "
+        "each key pairs with the secret in the same place",
+    )
+    _require(
+        not s.database_url or s.database_url.startswith(("postgresql://", "postgresql+psycopg://")),
+        "database_url must be a postgresql:// URL (leave it empty for SQLite at library_path)",
+    )
     for host in s.fetch_allowed_hosts:
         _require(
             bool(_HOST_PATTERN.match(host)),
@@ -349,6 +366,10 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "upload_max_mb": _as_int,
     "fonts_dir": _as_path,
     "api_secret": _as_words(r"\s*,\s*"),
+    "api_key": _as_words(r"\s*,\s*"),
+    "database_url": _as_str,
+    "library_path": _as_path,
+    "unsigned_upload_presets": _as_words(r"[,\s]+"),
     "strict": _as_bool,
     # Transformations contain commas, so these are separated by spaces or `;`.
     "strict_allowed": _as_words(r"[;\s]+"),
@@ -364,7 +385,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "remote_cache_size_mb": _as_int,
 }
 NAMES = tuple(f.name for f in fields(Settings))
-_PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir", "fonts_dir")
+_PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir", "fonts_dir", "library_path")
 
 
 def _coerce(name: str, raw: object, source: str) -> Any:
