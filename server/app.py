@@ -18,6 +18,7 @@ from server.cache import ResultCache
 from server.concurrency import PoolObserver, RenderPool, SingleFlight
 from server.detections import build_detection
 from server.keylocks import KeyLocks
+from server.library.service import build_library
 from server.metrics import Metrics
 from server.observe import Observe, count_detectors, observability_routes
 from server.origins import build_origins
@@ -64,7 +65,7 @@ def lifespan_for(
         detection, store = build_detection(settings)
         if metrics is not None:
             count_detectors(detection.detectors, metrics)
-        services = replace(services, detection=detection)
+        services = replace(services, detection=detection, library=build_library(settings))
         try:
             yield {"services": services}
         finally:
@@ -73,6 +74,8 @@ def lifespan_for(
             services.pool.close()
             detection.detectors.close()
             store.close()
+            if services.library is not None:
+                services.library.close()
             if metrics is not None:
                 metrics.close()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from detectors.service import RegionService
 from server.cache import ResultCache
@@ -16,6 +16,9 @@ from server.origins import Origins, SourceIdentity
 from server.settings import Settings
 from transforms.context import LayerSources
 from transforms.model import Limits, Rendered, Transformation
+
+if TYPE_CHECKING:
+    from server.library.service import Library
 
 # transforms.pipeline.render: (transformation, original bytes, Accept, limits, detection,
 # source key, layer sources) → Rendered.
@@ -44,6 +47,8 @@ class Services:
     render: Renderer
     limits: Limits
     detection: RegionService | None = None
+    # The media library (server/library/); delivery only reads it.
+    library: Library | None = None
 
 
 class AppState(TypedDict):
