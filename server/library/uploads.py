@@ -5,7 +5,8 @@ upload only, names an unsigned upload preset.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -49,19 +50,32 @@ def base_url(request: Request[AppState]) -> str:
     return str(request.base_url).rstrip("/")
 
 
-async def read_form(request: Request[AppState]) -> tuple[dict[str, str], UploadFile | str | None]:
-    """The fields (one value per name) and the `file` field, whatever its kind."""
+@asynccontextmanager
+async def read_form(
+    request: Request[AppState],
+) -> AsyncIterator[tuple[dict[str, str], UploadFile | str | None]]:
+    """The fields (one value per name) and the `file` field, whatever its kind; the form's
+    spooled files are closed on the way out."""
     limit = request.state["services"].settings.max_source_bytes * 2 + MAX_FIELD_BYTES
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Request too large: {declared} bytes")
     form = await request.form(max_fields=MAX_FIELDS, max_files=1, max_part_size=MAX_FIELD_BYTES)
-    file = form.get("file")
-    fields = params.flatten(
-        (key, value) for key, value in form.multi_items() if isinstance(value, str)
-    )
-    fields.pop("file", None)
-    return fields, file
+    try:
+        file = form.get("file")
+        fields = params.flatten(
+            (key, value) for key, value in form.multi_items() if isinstance(value, str)
+        )
+        fields.pop("file", None)
+        yield fields, file
+    finally:
+        await form.close()
+
+
+async def form_fields(request: Request[AppState]) -> dict[str, str]:
+    """The fields of a call that carries no file."""
+    async with read_form(request) as (fields, _):
+        return fields
 
 
 def authorize(form: Mapping[str, str], library: Library, services: Services, action: str) -> bool:
@@ -86,9 +100,9 @@ async def upload(request: Request[AppState]) -> Response:
     services = request.state["services"]
     library = library_of(services)
     check_image_route(request)
-    form, file = await read_form(request)
-    signed = authorize(form, library, services, "upload")
-    incoming = await read_file(services, file)
+    async with read_form(request) as (form, file):
+        signed = authorize(form, library, services, "upload")
+        incoming = await read_file(services, file)
     options = options_from(form, incoming.filename, signed)
     placed = await run_io(place, library, options, incoming, services.limits, services.detection)
     eager = await render_eager(services, placed.resource, params.eager_list(form.get("eager")))
@@ -153,7 +167,7 @@ async def render_eager(
 async def destroy(request: Request[AppState]) -> Response:
     services = request.state["services"]
     library = library_of(services)
-    form, _ = await read_form(request)
+    form = await form_fields(request)
     authorize(form, library, services, "destroy")
     public_id = params.checked_public_id(form.get("public_id", ""))
     gone = await run_io(remove, library, params.delivery_type(form), [public_id])
@@ -174,7 +188,7 @@ def remove(library: Library, type_: str, public_ids: list[str]) -> list[str]:
 async def rename(request: Request[AppState]) -> Response:
     services = request.state["services"]
     library = library_of(services)
-    form, _ = await read_form(request)
+    form = await form_fields(request)
     authorize(form, library, services, "rename")
     old = params.checked_public_id(form.get("from_public_id", ""))
     new = params.checked_public_id(form.get("to_public_id", ""))
@@ -210,7 +224,7 @@ def move(
 async def explicit(request: Request[AppState]) -> Response:
     services = request.state["services"]
     library = library_of(services)
-    form, _ = await read_form(request)
+    form = await form_fields(request)
     authorize(form, library, services, "explicit")
     public_id = params.checked_public_id(form.get("public_id", ""))
     type_ = params.delivery_type(form)
@@ -236,16 +250,15 @@ def update_explicitly(
     if "custom_coordinates" in form:
         changes["coordinates"] = params.boxes(form["custom_coordinates"], "custom_coordinates")
     if changes:
-        resource = replace(resource, **changes)
-        library.repository.save(resource)
-    return resource
+        library.repository.save(replace(resource, **changes))
+    return library.repository.get(type_, public_id) or resource
 
 
 @api_guarded()
 async def tags(request: Request[AppState]) -> Response:
     services = request.state["services"]
     library = library_of(services)
-    form, _ = await read_form(request)
+    form = await form_fields(request)
     authorize(form, library, services, "tags")
     command = form.get("command", "")
     if command not in TAG_COMMANDS:
