@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -56,11 +57,11 @@ async def read_form(
 ) -> AsyncIterator[tuple[dict[str, str], UploadFile | str | None]]:
     """The fields (one value per name) and the `file` field, whatever its kind; the form's
     spooled files are closed on the way out."""
-    limit = request.state["services"].settings.max_source_bytes * 2 + MAX_FIELD_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request too large: {declared} bytes")
-    form = await request.form(max_fields=MAX_FIELDS, max_files=1, max_part_size=MAX_FIELD_BYTES)
+    check_length(request)
+    try:
+        form = await request.form(max_fields=MAX_FIELDS, max_files=1, max_part_size=MAX_FIELD_BYTES)
+    except HTTPException as refused:  # a malformed or oversized multipart body
+        raise BadRequest(f"Invalid request body: {refused.detail}") from None
     try:
         file = form.get("file")
         fields = params.flatten(
@@ -70,6 +71,17 @@ async def read_form(
         yield fields, file
     finally:
         await form.close()
+
+
+def check_length(request: Request[AppState]) -> None:
+    """The body must declare its size, within max_source_bytes (a base64 data URI is a third
+    larger) plus the other fields: a body is never spooled to disk beyond that."""
+    limit = request.state["services"].settings.max_source_bytes * 4 // 3 + 2 * MAX_FIELD_BYTES
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise BadRequest("Missing Content-Length: send the request body with its length")
+    if int(declared) > limit:
+        raise PayloadTooLarge(f"Request too large: {declared} bytes, the limit is {limit}")
 
 
 async def form_fields(request: Request[AppState]) -> dict[str, str]:
@@ -105,7 +117,9 @@ async def upload(request: Request[AppState]) -> Response:
         incoming = await read_file(services, file)
     options = options_from(form, incoming.filename, signed)
     placed = await run_io(place, library, options, incoming, services.limits, services.detection)
-    eager = await render_eager(services, placed.resource, params.eager_list(form.get("eager")))
+    eager = await render_eager(
+        services, placed.resource, params.eager_list(form.get("eager")), base_url(request)
+    )
     return answer(upload_json(request, library, placed, options, eager))
 
 
@@ -138,7 +152,7 @@ def check_image_route(request: Request[AppState]) -> None:
 
 
 async def render_eager(
-    services: Services, resource: Resource, transformations: tuple[str, ...]
+    services: Services, resource: Resource, transformations: tuple[str, ...], base: str
 ) -> list[dict[str, Any]]:
     """Render each eager transformation now (into the result cache); their URLs."""
     done = []
@@ -154,7 +168,7 @@ async def render_eager(
                 "height": rendered.height,
                 "bytes": len(rendered.data),
                 "format": rendered.format,
-                "url": path,
+                "url": base + path,
             }
         )
     return done
@@ -230,7 +244,9 @@ async def explicit(request: Request[AppState]) -> Response:
     type_ = params.delivery_type(form)
     params.refuse_left_out(form)
     updated = await run_io(update_explicitly, library, type_, public_id, form)
-    eager = await render_eager(services, updated, params.eager_list(form.get("eager")))
+    eager = await render_eager(
+        services, updated, params.eager_list(form.get("eager")), base_url(request)
+    )
     found = resource_json(updated, base_url(request), details=True)
     return answer(found | ({"eager": eager} if eager else {}))
 

@@ -206,6 +206,7 @@ def test_explicit_and_tags_change_metadata(client: TestClient) -> None:
     done = client.post(path, data=signed(fields | {"eager": "w_16"})).json()
     assert done["tags"] == ["three", "two"] and done["context"] == {"custom": {"k": "v"}}
     assert done["eager"][0]["width"] == 16
+    assert client.get(done["eager"][0]["url"]).headers["x-cache"] == "HIT"
     tags = "/v1_1/demo/image/tags"
     removed = client.post(
         tags, data=signed({"tag": "two", "public_ids": "meta", "command": "remove"})
@@ -228,3 +229,22 @@ def test_the_admin_api_needs_basic_credentials(client: TestClient) -> None:
     assert client.get(path, auth=(KEY, SECRET)).json() == {"resources": []}
     bad = client.get(path, auth=(KEY, SECRET), params={"next_cursor": "%%%"})
     assert bad.status_code == 400 and "next_cursor" in bad.json()["error"]["message"]
+
+
+def test_bodies_must_declare_a_length_within_the_limit(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(max_source_bytes=4096)
+    big = post(client, signed({"public_id": "big"}), b"x" * 3_000_000)
+    read = post(client, signed({"public_id": "read"}), b"x" * 20_000)
+    assert read.status_code == 413 and "limit is 4096" in read.json()["error"]["message"]
+    assert big.status_code == 413 and "Request too large" in big.json()["error"]["message"]
+    chunked = client.post(
+        UPLOAD,
+        content=iter([b"--x\r\n"]),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert chunked.status_code == 400 and "Content-Length" in chunked.json()["error"]["message"]
+    fields = {f"f{index}": "v" for index in range(1001)}
+    many = client.post(UPLOAD, data=fields)
+    assert many.status_code == 400 and "Invalid request body" in many.json()["error"]["message"]
