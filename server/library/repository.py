@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,7 @@ class Repository:
         engine = sa.create_engine(self._url, connect_args={"timeout": 30} if sqlite else {})
         if sqlite:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
-        with engine.begin() as connection:
+        with _migration_lock(self._url), engine.begin() as connection:
             _migrate(connection)
         return engine
 
@@ -172,6 +174,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA synchronous=FULL")  # a committed row survives a power cut
     cursor.close()
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """Worker processes sharing one SQLite file migrate it one at a time (PostgreSQL
+    replicas take an advisory lock instead, in _migrate)."""
+    if not url.startswith("sqlite"):
+        yield
+        return
+    with open(url.partition(":///")[2] + ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _migrate(connection: sa.Connection) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,3 +78,21 @@ def test_an_untouched_sqlite_library_is_not_created(tmp_path: Path) -> None:
     again = Repository(engine_url("", path))
     assert again.get("upload", "x") == make("x")
     again.close()
+
+
+def _first_use(url: str) -> int:
+    opened = Repository(url)
+    opened.save(make(f"p{os.getpid()}"))
+    found = len(opened.page("upload", limit=100).resources)
+    opened.close()
+    return found
+
+
+def test_processes_migrate_one_library_at_once(tmp_path: Path) -> None:
+    """Worker processes reach a new SQLite file at the same moment: one migrates, the
+    others wait for it and find the schema there."""
+    url = engine_url("", tmp_path / "shared.sqlite3")
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(3) as pool:
+        counts = pool.map(_first_use, [url] * 3)
+    assert sorted(counts)[-1] == 3 and all(count >= 1 for count in counts)
