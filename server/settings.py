@@ -92,6 +92,8 @@ class Settings:
     database_url: str = field(default="", repr=False)
     library_path: Path = Path("var/library.sqlite3")
     unsigned_upload_presets: tuple[str, ...] = ()
+    # The upload and admin APIs answer only this `<cloud>` name when it is set.
+    cloud_name: str = ""
     strict: bool = False
     strict_allowed: tuple[str, ...] = ()
     fetch_allowed_hosts: tuple[str, ...] = ()
@@ -370,6 +372,7 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "database_url": _as_str,
     "library_path": _as_path,
     "unsigned_upload_presets": _as_words(r"[,\s]+"),
+    "cloud_name": _as_str,
     "strict": _as_bool,
     # Transformations contain commas, so these are separated by spaces or `;`.
     "strict_allowed": _as_words(r"[;\s]+"),

@@ -15,7 +15,7 @@ from server.concurrency import run_io
 from server.library import params
 from server.library.answers import answer, api_guarded, list_entry, resource_json
 from server.library.repository import Page
-from server.library.uploads import base_url, check_image_route, library_of, remove
+from server.library.uploads import base_url, check_cloud, check_image_route, library_of, remove
 from server.state import AppState
 from transforms.errors import BadRequest, NotFound
 
@@ -25,6 +25,7 @@ LIST_LIMIT = 1000
 
 
 def authorized(request: Request[AppState]) -> None:
+    check_cloud(request)
     library = library_of(request.state["services"])
     library.credentials.check_basic(request.headers.get("authorization"))
 

@@ -28,6 +28,7 @@ async def action(request: Request[AppState]) -> Response:
     endpoint = ACTIONS.get(request.path_params["action"])
     if endpoint is None:
         raise NotFound(f"Unknown upload API action {request.path_params['action']!r}")
+    uploads.check_cloud(request)
     uploads.check_image_route(request)
     return await endpoint(request)
 

@@ -41,6 +41,14 @@ ACTIONS = ("upload", "destroy", "rename", "explicit", "tags")
 TAG_COMMANDS = ("add", "remove", "replace", "remove_all")
 
 
+def check_cloud(request: Request[AppState]) -> None:
+    """Any `<cloud>` name, or only `cloud_name` when that setting is set (401 otherwise)."""
+    wanted = request.state["services"].settings.cloud_name
+    given = request.path_params.get("cloud", "")
+    if wanted and given != wanted:
+        raise Unauthorized(f"Invalid cloud_name {given}")
+
+
 def library_of(services: Services) -> Library:
     if services.library is None:
         raise NotFound("The media library is not available on this server")

@@ -248,3 +248,16 @@ def test_bodies_must_declare_a_length_within_the_limit(
     fields = {f"f{index}": "v" for index in range(1001)}
     many = client.post(UPLOAD, data=fields)
     assert many.status_code == 400 and "Invalid request body" in many.json()["error"]["message"]
+
+
+def test_cloud_name_limits_the_apis_to_one_cloud(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(cloud_name="mine")
+    other = post(client, signed({"public_id": "c"}))
+    assert (
+        other.status_code == 401 and other.json()["error"]["message"] == "Invalid cloud_name demo"
+    )
+    fields = signed({"public_id": "c"})
+    files = {"file": ("a.png", LOGO, "image/png")}
+    assert client.post("/v1_1/mine/image/upload", data=fields, files=files).status_code == 200
+    admin = client.get("/v1_1/demo/resources/image", auth=(KEY, SECRET))
+    assert admin.status_code == 401
