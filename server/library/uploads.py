@@ -33,6 +33,7 @@ from server.state import AppState, Services
 from server.timing import Timings
 from transforms.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
 from transforms.grammar import parse_url
+from transforms.limits import check_steps
 
 MAX_FIELDS = 1000
 # Form fields beside the file: generous for eager lists and context, far below a file.
@@ -124,10 +125,9 @@ async def upload(request: Request[AppState]) -> Response:
         signed = authorize(form, library, services, "upload")
         incoming = await read_file(services, file)
     options = options_from(form, incoming.filename, signed)
+    eager_steps = check_eager(services, params.eager_list(form.get("eager")))
     placed = await run_io(place, library, options, incoming, services.limits, services.detection)
-    eager = await render_eager(
-        services, placed.resource, params.eager_list(form.get("eager")), base_url(request)
-    )
+    eager = await render_eager(services, placed.resource, eager_steps, base_url(request))
     return answer(upload_json(request, library, placed, options, eager))
 
 
@@ -157,6 +157,14 @@ def check_image_route(request: Request[AppState]) -> None:
     kind = request.path_params.get("resource_type", "image")
     if kind != "image":
         raise BadRequest(f"Not supported by pixcast: resource_type {kind} (images only)")
+
+
+def check_eager(services: Services, transformations: tuple[str, ...]) -> tuple[str, ...]:
+    """Parse each eager transformation and apply the limits before anything is stored."""
+    for steps in transformations:
+        t = parse_url(f"/image/upload/{steps}/eager-check", services.settings.named_transformations)
+        check_steps(t.steps, services.limits)
+    return transformations
 
 
 async def render_eager(

@@ -261,3 +261,9 @@ def test_cloud_name_limits_the_apis_to_one_cloud(make_client: Callable[..., Test
     assert client.post("/v1_1/mine/image/upload", data=fields, files=files).status_code == 200
     admin = client.get("/v1_1/demo/resources/image", auth=(KEY, SECRET))
     assert admin.status_code == 401
+
+
+def test_a_bad_eager_transformation_stores_nothing(client: TestClient, originals: Path) -> None:
+    answer = post(client, signed({"public_id": "eager", "eager": "w_100|c_nonsense"}))
+    assert answer.status_code == 400 and "crop mode" in answer.json()["error"]["message"]
+    assert not list(originals.glob("eager*"))
