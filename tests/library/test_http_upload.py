@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings
+from server.signing import sign_url
 from tests.browser.conftest import IMAGES
 from tests.library.conftest import KEY, SECRET
 
@@ -267,3 +268,24 @@ def test_a_bad_eager_transformation_stores_nothing(client: TestClient, originals
     answer = post(client, signed({"public_id": "eager", "eager": "w_100|c_nonsense"}))
     assert answer.status_code == 400 and "crop mode" in answer.json()["error"]["message"]
     assert not list(originals.glob("eager*"))
+
+
+def test_private_uploads_need_signed_delivery(client: TestClient, originals: Path) -> None:
+    body = post(client, signed({"public_id": "secret/pic", "type": "private"})).json()
+    assert body["type"] == "private" and (originals / "private" / "secret" / "pic.png").is_file()
+    assert client.get(f"/image/private/v{body['version']}/secret/pic.png").status_code == 401
+    assert client.get("/image/upload/secret/pic.png").status_code == 404
+    signed_url = sign_url("/image/private/w_20/secret/pic.png", SECRET)
+    assert client.get(signed_url).status_code == 200
+
+
+def test_rename_refuses_a_taken_id_unless_overwrite(client: TestClient, originals: Path) -> None:
+    post(client, signed({"public_id": "from"}))
+    post(client, signed({"public_id": "to"}), (IMAGES / "astronaut.jpg").read_bytes())
+    path = "/v1_1/demo/image/rename"
+    fields = {"from_public_id": "from", "to_public_id": "to"}
+    refused = client.post(path, data=signed(fields))
+    assert refused.status_code == 400 and "already exists" in refused.json()["error"]["message"]
+    moved = client.post(path, data=signed(fields | {"overwrite": "true"})).json()
+    assert (moved["public_id"], moved["format"]) == ("to", "png")
+    assert sorted(p.name for p in originals.iterdir() if p.is_file()) == ["kept.png", "to.png"]
