@@ -15,9 +15,9 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY transforms ./transforms
 COPY detectors ./detectors
-# faces: mediapipe; objects: onnxruntime for .onnx object models (mount one and set
-# PIXCAST_OBJECT_MODEL and PIXCAST_DETECTORS to use it).
-RUN .venv/bin/python -m pip install --quiet '.[faces,objects]'
+# faces: mediapipe; heic: pillow-heif for HEIC (HEVC) originals; objects: onnxruntime for
+# .onnx object models (mount one and set PIXCAST_OBJECT_MODEL and PIXCAST_DETECTORS).
+RUN .venv/bin/python -m pip install --quiet '.[faces,objects,heic]'
 COPY scripts ./scripts
 RUN .venv/bin/python scripts/fetch_models.py --dest models --no-test-models
 

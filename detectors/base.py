@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -216,14 +216,19 @@ def build_detector(name: str, settings: DetectorSettings) -> Detector:
     return detector
 
 
-def load_detectors(settings: DetectorSettings, names: Iterable[str] = tuple(_MODULES)) -> Detectors:
-    """Build every named detector; each one that cannot be had is logged in one line and
-    recorded, so a request that needs it can answer with the reason."""
+def load_detectors(
+    settings: DetectorSettings,
+    names: Iterable[str] = tuple(_MODULES),
+    optional: Collection[str] = (),
+) -> Detectors:
+    """Build every named detector; each one that cannot be had is logged in one line (a
+    warning, or info for the `optional` ones, which are on only if their model is there)
+    and recorded, so a request that needs it can answer with the reason."""
     loaded = Detectors()
     for name in names:
         try:
             loaded.available[name] = build_detector(name, settings)
         except DetectorUnavailable as off:
-            log.warning("%s", off)
+            log.log(logging.INFO if name in optional else logging.WARNING, "%s", off)
             loaded.missing[name] = off
     return loaded

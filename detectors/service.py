@@ -1,12 +1,14 @@
 """Detection once per source: results are stored by source key (shared across processes
-through the store), identical concurrent detections in one process run once, and a
-detector failure degrades to "nothing found" without being stored."""
+through the store), identical concurrent detections run once (in one process by a thread
+lock, across processes by the store's lock), and a detector failure degrades to "nothing
+found" without being stored."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from detectors.base import Detectors, Region
@@ -21,6 +23,10 @@ class RegionStore(Protocol):
     def get(self, key: str) -> list[Region] | None: ...
 
     def put(self, key: str, regions: list[Region]) -> None: ...
+
+    def hold(self, key: str) -> AbstractContextManager[object]:
+        """Exclusive across the processes sharing the store, while one detects `key`."""
+        ...
 
 
 class RegionService:
@@ -81,7 +87,7 @@ class SourceRegions:
         if self._key is None or self._service.store is None:
             return self._detect(name, detect)
         key = f"{name}:{self._key}"
-        with self._service.lock(key):
+        with self._service.lock(key), self._service.store.hold(key):
             stored = self._service.store.get(key)
             if stored is None:
                 stored = self._detect(name, detect)

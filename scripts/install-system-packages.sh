@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages listed in scripts/system-packages.txt that are missing.
+# Install the Debian packages listed in scripts/system-packages.txt (or the list given as
+# the first argument, e.g. bench/system-packages.txt) that are missing.
 # Needs root (CI runs as root); does nothing when everything is already there.
 set -euo pipefail
-list="$(dirname "$0")/system-packages.txt"
+list="${1:-$(dirname "$0")/system-packages.txt}"
 missing=()
 while read -r package; do
   [[ -z "$package" || "$package" == \#* ]] && continue

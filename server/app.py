@@ -15,8 +15,9 @@ from starlette.middleware import Middleware
 
 from server.accesslog import AccessLog
 from server.cache import ResultCache
-from server.concurrency import PoolObserver, RenderPool, SingleFlight
-from server.detections import build_detection
+from server.cachelayout import LOCKS, RESULTS, store_dir
+from server.concurrency import RenderPool, SingleFlight
+from server.detections import build_detection, close_detection
 from server.keylocks import KeyLocks
 from server.library.service import build_library
 from server.metrics import Metrics
@@ -72,8 +73,7 @@ def lifespan_for(
             services.cache.close()
             await services.origins.aclose()
             services.pool.close()
-            detection.detectors.close()
-            store.close()
+            close_detection(detection, store)
             if services.library is not None:
                 services.library.close()
             if metrics is not None:
@@ -82,14 +82,15 @@ def lifespan_for(
     return lifespan
 
 
-def build_services(settings: Settings, observer: PoolObserver | None = None) -> Services:
+def build_services(settings: Settings, observer: Metrics | None = None) -> Services:
+    failed = observer.cache_write_failed if observer is not None else None
     return Services(
         settings=settings,
         origins=build_origins(settings, limits_for(settings)),
-        cache=ResultCache(settings.cache_dir, settings.cache_size_mb),
+        cache=ResultCache(store_dir(settings.cache_dir, RESULTS), settings.cache_size_mb, failed),
         pool=RenderPool(settings.render_threads, settings.queue_limit, observer),
         # One render per key across the processes sharing the cache directory too.
-        flights=SingleFlight(KeyLocks(settings.cache_dir / "locks")),
+        flights=SingleFlight(KeyLocks(store_dir(settings.cache_dir, LOCKS))),
         # Looked up now, not at import, so a test can wrap pipeline.render beforehand.
         render=pipeline.render,
         limits=limits_for(settings),

@@ -1,16 +1,21 @@
 """The result cache: rendered variants on disk (diskcache), bounded in size.
 
 A key names one variant of one version of one original, so a changed original (new mtime,
-size or inode) simply misses. The cache is an optimisation: when it fails, the request
-renders anyway and the failure is logged.
+size or inode) simply misses. The cache is an optimisation: when it fails (disk full,
+read-only), the request renders anyway; the failure is counted and logged once a minute.
+Entries are tagged with their public id, so `purge` can drop one original's variants; a
+render that began before a purge never stores its result afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,14 @@ logger = logging.getLogger(__name__)
 # and age out by size instead of being served.
 KEY_SCHEMA = 1
 _SEPARATOR = b"\0"
+# A failing disk is reported at most once per this many seconds (and /readyz says so
+# for as long after the last failure).
+FAILURE_REPORT_SECONDS = 60.0
+# Purge marks: when a public id (or everything) was last purged, kept longer than any
+# render can run, so a render that began before the purge sees it when it stores.
+_MARK = "pixcast:purged:"
+_ALL = "*"
+MARK_SECONDS = 24 * 3600.0
 
 
 def result_key(
@@ -49,12 +62,41 @@ def result_key(
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+class WholeFilesDisk(diskcache.Disk):  # type: ignore[misc]
+    """diskcache's Disk, except that a value file whose write fails (disk full, file too
+    large) is removed instead of being left behind, half written and unknown to the index."""
+
+    def _write(self, full_path: str, iterator: Any, mode: str, encoding: str | None = None) -> int:
+        try:
+            size: int = super()._write(full_path, iterator, mode, encoding)
+        except FileExistsError:  # not ours to remove
+            raise
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(full_path)
+            with contextlib.suppress(OSError):  # as diskcache removes a value: empty dirs too
+                os.removedirs(os.path.dirname(full_path))
+            raise
+        return size
+
+
 class ResultCache:
     """Rendered results by key, stored as a JSON header + NUL + the encoded bytes."""
 
-    def __init__(self, directory: Path, size_limit_mb: int) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        size_limit_mb: int | None,
+        on_write_failure: Callable[[], None] | None = None,
+    ) -> None:
+        """`size_limit_mb` None keeps the bound the cache was made with (maintenance)."""
+        bound = {} if size_limit_mb is None else {"size_limit": size_limit_mb * 1024 * 1024}
         # The default eviction (least recently stored) keeps reads free of writes.
-        self._cache = diskcache.Cache(str(directory), size_limit=size_limit_mb * 1024 * 1024)
+        self._cache = diskcache.Cache(str(directory), tag_index=True, disk=WholeFilesDisk, **bound)
+        self._on_write_failure = on_write_failure
+        self._failure: tuple[float, str] | None = None  # when and why a write last failed
+        self._reported = -FAILURE_REPORT_SECONDS
+        self._unreported = 0
 
     def get(self, key: str) -> Rendered | None:
         """The cached result, or None on a miss or when the entry cannot be read."""
@@ -65,12 +107,51 @@ class ResultCache:
             logger.exception("result cache read failed for key %s", key)
             return None
 
-    def put(self, key: str, rendered: Rendered) -> None:
-        """Store a result; a failure (disk full, locked database) is logged, not raised."""
+    def put(
+        self, key: str, rendered: Rendered, public_id: str = "", started: float | None = None
+    ) -> bool:
+        """Store a result unless `public_id` (or everything) was purged since `started`
+        (time.time() when the render began); whether it was stored. A failure (disk full,
+        read-only, locked database) is counted and reported, never raised."""
         try:
-            self._cache.set(key, _encode(rendered), retry=True)
-        except Exception:  # a broken cache must never break delivery
-            logger.exception("result cache write failed for key %s", key)
+            with self._cache.transact(retry=True):
+                if started is not None and self.purged_since(public_id, started):
+                    return False
+                self._cache.set(key, _encode(rendered), retry=True, tag=public_id or None)
+        except Exception as error:  # a broken cache must never break delivery
+            self._write_failed(key, error)
+            return False
+        return True
+
+    def purged_since(self, public_id: str, started: float) -> bool:
+        """Whether a purge of `public_id` or of everything happened at or after `started`."""
+        for name in (public_id, _ALL):
+            at = self._cache.get(_MARK + name, default=None, retry=True)
+            if isinstance(at, float) and at >= started:
+                return True
+        return False
+
+    def purge(self, public_id: str | None) -> int:
+        """Drop one public id's variants (None: every variant); how many were dropped.
+        Safe while servers use the cache: renders in flight will not store afterwards."""
+        name = _ALL if public_id is None else public_id
+        with self._cache.transact(retry=True):
+            self._cache.set(_MARK + name, time.time(), expire=MARK_SECONDS, retry=True)
+        if public_id is not None:
+            return int(self._cache.evict(public_id, retry=True))
+        dropped = 0
+        for key in list(self._cache.iterkeys()):
+            if not (isinstance(key, str) and key.startswith(_MARK)):
+                dropped += bool(self._cache.delete(key, retry=True))
+        return dropped
+
+    def recent_failure(self) -> str | None:
+        """Why the last write failed, if one failed in the last minute (small writes may
+        still succeed on a full disk: the failure is reported all the same)."""
+        failure = self._failure
+        if failure is None or time.monotonic() - failure[0] > FAILURE_REPORT_SECONDS:
+            return None
+        return failure[1]
 
     def check_writable(self) -> None:
         """Store, read back and delete a small entry (for /readyz); raises when it cannot."""
@@ -83,6 +164,21 @@ class ResultCache:
 
     def close(self) -> None:
         self._cache.close()
+
+    def _write_failed(self, key: str, error: Exception) -> None:
+        now = time.monotonic()
+        self._failure = (now, f"{type(error).__name__}: {error}")
+        if self._on_write_failure is not None:
+            self._on_write_failure()
+        if now - self._reported < FAILURE_REPORT_SECONDS:
+            self._unreported += 1
+            return
+        logger.error(
+            "result cache write failed for key %s (%s); serving without storing "
+            "(%d more failures since the last report; next report in a minute at most)",
+            key, self._failure[1], self._unreported,
+        )  # fmt: skip
+        self._reported, self._unreported = now, 0
 
 
 def _encode(rendered: Rendered) -> bytes:

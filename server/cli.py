@@ -1,4 +1,5 @@
-"""The `pixcast` command: `pixcast serve [flags]` runs the server under uvicorn.
+"""The `pixcast` command: `pixcast serve [flags]` runs the server under uvicorn;
+`pixcast sign` signs a URL; `pixcast cache stats|verify|purge` maintains the cache.
 
 Flags override PIXCAST_* environment variables, which override the --config TOML file.
 """
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from server.app import create_app
+from server.maintenance import add_cache_arguments, cache_command
 from server.settings import CONFIG_ENV, NAMED_TABLE, SettingsError, load_settings
 from server.signing import add_sign_arguments, sign_command
 from server.workers import serve
@@ -52,9 +54,11 @@ _FLAGS: dict[str, str] = {
     "allow_private_networks": "CIDRs the SSRF guard lets through, comma-separated (default none)",
     "origins": "HTTP origins: prefix=base-URL pairs, comma-separated",
     "max_source_megapixels": "largest original in megapixels, all frames (default 50)",
+    "max_animation_megapixels": "largest GIF or animated output, all frames (default 4)",
     "max_source_bytes": "largest original in bytes (default 52428800)",
     "max_output_side": "largest output width or height in pixels (default 8192)",
     "max_components": "most chained components after named expansion (default 20)",
+    "max_source_pages": "most frames or pages an original may have (default 1000)",
     "request_timeout": "seconds a request may take before a 504 (default 30)",
     "remote_ttl": "seconds before a remote original is revalidated (default 3600)",
     "remote_cache_size_mb": "remote originals cache bound in MiB (default 1024)",
@@ -73,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
         serve.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
     serve.add_argument("--log-level", default="info", choices=_LOG_LEVELS, help="default info")
     add_sign_arguments(commands.add_parser("sign", help="print a URL with its signature"))
+    add_cache_arguments(commands.add_parser("cache", help="stats, verify, purge the cache"))
     return top
 
 
@@ -80,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "sign":
         return sign_command(args, os.environ)
+    if args.command == "cache":
+        return cache_command(args, os.environ)
     try:
         settings = load_settings(vars(args), os.environ)
         app = create_app(settings)

@@ -1,8 +1,9 @@
 """The per-request deadline (`request_timeout`): past it, the request answers 504.
 
 Everything the request awaits is cancelled (remote reads included); a render already
-running stops at its next step (transforms.limits.check_deadline) and its thread is not
-waited for, while the render pool's bound still counts it until it ends.
+running is killed inside libvips at the deadline (transforms.limits.stopping_at_deadline)
+or stops at its next step (check_deadline), so its thread and its turn in the render pool
+come back at once instead of when the work would have ended.
 """
 
 from __future__ import annotations

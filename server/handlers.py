@@ -7,6 +7,7 @@ render runs in the bounded pool, once per cache key however many clients ask at 
 from __future__ import annotations
 
 import hashlib
+import time
 from urllib.parse import quote_from_bytes
 
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from transforms import formats
 from transforms.errors import UnsupportedMediaType
 from transforms.grammar import parse_url
 from transforms.model import Rendered, Transformation
+from transforms.steps.load import open_original
 
 # Printable ASCII passes through as the client sent it; spaces and raw non-ASCII bytes
 # (some clients send UTF-8 unescaped) become %XX so the grammar decodes them as UTF-8.
@@ -54,7 +56,7 @@ async def deliver(request: Request[AppState]) -> Response:
         t, source = await services.origins.resolve(t)  # the d_ placeholder if missing
         original = await services.origins.read(source) if not t.steps else None
     if original is not None:
-        found = require_image(original, t.public_id)
+        found = await run_io(require_image, original, t.public_id)
         if t.extension is None or t.extension.value == found:
             return original_response(request, services, t, original, found, timings)
     rendered, identity, x_cache = await variant(request, services, t, source, original, timings)
@@ -73,10 +75,12 @@ def request_path(request: Request[AppState]) -> str:
 
 
 def require_image(original: Original, public_id: str) -> str:
-    """The original's format from its magic bytes (its file name may say otherwise)."""
-    found = formats.sniff(original.data)
-    if found is None:
+    """The original's format from its magic bytes (its file name may say otherwise), after
+    libvips has read its header as that format: what is served untransformed is an image
+    (415 otherwise, 422 for a header that does not parse)."""
+    if formats.sniff(original.data) is None:
         raise UnsupportedMediaType(f"Unsupported image format: {public_id} is not an image")
+    found, _image = open_original(original.data)
     return found
 
 
@@ -120,6 +124,7 @@ async def render_and_store(
     timings: Timings,
     layers: LocatedLayers = NO_LAYERS,
 ) -> tuple[Rendered, SourceIdentity]:
+    started = time.time()  # a purge from now on keeps this render's result out
     # The turn comes first: requests waiting for one hold no original's bytes.
     async with services.pool.slot() as turn:
         if original is None:
@@ -137,7 +142,7 @@ async def render_and_store(
     key = result_key(t, original.identity, accept, layers.key)
     if rendered.cacheable:  # a crop degraded by a failed detector is not kept
         with timings.measure("cache"):
-            await run_io(services.cache.put, key, rendered)
+            await run_io(services.cache.put, key, rendered, t.public_id, started)
     return rendered, original.identity
 
 

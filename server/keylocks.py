@@ -3,7 +3,8 @@
 Processes that share a cache directory (`pixcast serve --workers N`, or several servers
 on one host) take the lock around work whose result they all store, so the first does
 the work and the others wait, then find its result. The kernel drops a lock when its
-holder dies, so a crashed worker never leaves a key locked.
+holder dies, so a crashed worker never leaves a key locked. When no lock file can be made
+(disk full, read-only), the work goes ahead unlocked: duplicate work beats failing.
 """
 
 from __future__ import annotations
@@ -11,17 +12,22 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 
 import anyio
+
+log = logging.getLogger(__name__)
 
 # Waiting polls the lock (non-blocking flock) instead of parking a thread in flock():
 # the wait stays cancellable (deadlines, clients that leave) and costs no thread.
 FIRST_POLL = 0.002
 LAST_POLL = 0.05
+WARN_SECONDS = 60.0
 
 
 class KeyLocks:
@@ -42,28 +48,76 @@ class KeyLocks:
         try:
             yield waited
         finally:
-            # Unlink while still holding the lock: a process that opened the old file
-            # sees it was replaced (_current) and takes the lock on a fresh one.
-            with suppress(FileNotFoundError):
-                os.unlink(path)
-            os.close(fd)
+            _release(fd, path)
 
-    async def _acquire(self, path: Path) -> tuple[int, bool]:
+    @contextmanager
+    def hold_blocking(self, key: str, patience: float) -> Iterator[bool]:
+        """`hold` for a worker thread: waits at most `patience` seconds, then goes ahead
+        without the lock (its holder is stuck; doing the work twice is the lesser harm)."""
+        path = self.path(key)
+        give_up = time.monotonic() + patience
+        fd, busy = _lock_once(path)
+        waited = busy
+        pause = FIRST_POLL
+        while fd is None and busy and time.monotonic() < give_up:
+            time.sleep(pause)
+            pause = min(pause * 2, LAST_POLL)
+            fd, busy = _lock_once(path)
+        try:
+            yield waited
+        finally:
+            _release(fd, path)
+
+    async def _acquire(self, path: Path) -> tuple[int | None, bool]:
         waited = False
         pause = FIRST_POLL
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                while not _try_lock(fd):
-                    waited = True
-                    await anyio.sleep(pause)
-                    pause = min(pause * 2, LAST_POLL)
-            except BaseException:
-                os.close(fd)
-                raise
-            if _current(fd, path):
+            fd, busy = _lock_once(path)
+            if fd is not None or not busy:
                 return fd, waited
-            os.close(fd)  # locked a file its holder had already unlinked: start again
+            waited = True
+            await anyio.sleep(pause)
+            pause = min(pause * 2, LAST_POLL)
+
+
+def _lock_once(path: Path) -> tuple[int | None, bool]:
+    """One try: (descriptor, False) when locked; (None, True) while another holds it;
+    (None, False) when no lock file can be made, so the caller goes ahead unlocked."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        _warn_unlocked(path, error)
+        return None, False
+    try:
+        locked = _try_lock(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    if locked and _current(fd, path):
+        return fd, False
+    os.close(fd)  # busy, or locked a file its holder had already unlinked: try again
+    return None, True
+
+
+_warned = [-WARN_SECONDS]  # when the last "working without the lock" line was logged
+
+
+def _warn_unlocked(path: Path, error: OSError) -> None:
+    """Once a minute at most: a full or read-only disk would otherwise log every request."""
+    now = time.monotonic()
+    if now - _warned[0] >= WARN_SECONDS:
+        _warned[0] = now
+        log.warning("cannot make lock file %s (%s); working without the lock", path, error)
+
+
+def _release(fd: int | None, path: Path) -> None:
+    if fd is None:
+        return
+    # Unlink while still holding the lock: a process that opened the old file sees it
+    # was replaced (_current) and takes the lock on a fresh one.
+    with suppress(OSError):
+        os.unlink(path)
+    os.close(fd)
 
 
 def _try_lock(fd: int) -> bool:

@@ -10,6 +10,7 @@ multiprocess collector); gauges then add up the live processes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 from prometheus_client import (
@@ -24,6 +25,8 @@ from prometheus_client import (
 from starlette.responses import Response
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# A process's live-gauge file, `gauge_livesum_<pid>.db` (prometheus-client's naming).
+_PID_FILE = re.compile(r"^gauge_live\w*?_(\d+)\.db$")
 # Seconds: cache hits take about a millisecond, cold renders of large sources seconds.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -63,6 +66,11 @@ class Metrics:
         )
         self.cache_misses = Counter(
             "pixcast_cache_misses", "Variants not in the result cache when asked", registry=r
+        )
+        self.cache_write_failures = Counter(
+            "pixcast_cache_write_failures",
+            "Result cache writes that failed (disk full, read-only): served without storing",
+            registry=r,
         )
         self.coalesced = Counter(
             "pixcast_coalesced",
@@ -123,6 +131,9 @@ class Metrics:
         if sent:
             self.bytes_out.labels(route).inc(sent)
 
+    def cache_write_failed(self) -> None:
+        self.cache_write_failures.inc()
+
     def cache_status(self, x_cache: str | None, coalesced: bool) -> None:
         if x_cache == "HIT":
             self.cache_hits.inc()
@@ -148,6 +159,30 @@ class Metrics:
         """The `/metrics` answer."""
         headers = {"cache-control": "no-store"}
         return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST, headers=headers)
+
+
+def forget_dead_processes() -> list[int]:
+    """Drop the live gauges of worker processes that died without closing (SIGKILL, OOM
+    kill): otherwise their in-flight requests and renders would count for ever. A worker
+    calls it as it starts, which is when the parent has just replaced a dead one."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory or not os.path.isdir(directory):
+        return []
+    pids = {int(match.group(1)) for match in map(_PID_FILE.match, os.listdir(directory)) if match}
+    dead = sorted(pid for pid in pids if not _alive(pid))
+    for pid in dead:
+        multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _live_gauge(name: str, documentation: str, registry: CollectorRegistry) -> Gauge:

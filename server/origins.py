@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from server.cachelayout import REMOTE_ORIGINALS, store_dir
 from server.concurrency import run_io
 from server.netguard import AddressGuard
 from server.remote import FetchHosts, RemoteClient, build_client
@@ -330,7 +331,7 @@ def build_origins(settings: Settings, limits: Limits) -> Origins:
     client = build_client(guard, settings.request_timeout)
     remote = RemoteOriginals(
         RemoteClient(client, guard, settings.max_source_bytes, settings.request_timeout),
-        settings.cache_dir / "remote-originals",
+        store_dir(settings.cache_dir, REMOTE_ORIGINALS),
         settings.remote_cache_size_mb,
         settings.remote_ttl,
     )

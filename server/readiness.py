@@ -1,10 +1,12 @@
 """`/readyz`: should this process get traffic? `/healthz` only says it is up.
 
-Ready means: start-up finished with every configured detector loaded (a detector whose
-model is missing makes it not ready: remove it from `detectors` or provide the model),
-the result cache takes a write, and the originals answer: the local directory is
-readable and every HTTP origin (`origins`) answers at all (any status: a bucket root
-may well say 403). The answer is JSON naming each check; 200 when all pass, else 503.
+Ready means: start-up finished with every detector the operator asked for loaded (one
+named in a `detectors` setting, or whose model setting was set; a default detector whose
+default model is absent is just off), the result cache takes a write (when it cannot,
+pixcast still serves, rendering without storing: the check says "degraded" but passes),
+and the originals answer: the local directory is readable and every HTTP origin
+(`origins`) answers at all (any status: a bucket root may well say 403). The answer is
+JSON naming each check; 200 when all pass, else 503.
 Results are kept for a couple of seconds so a storm of probes costs one check.
 """
 
@@ -19,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.concurrency import run_io
+from server.detections import required_detectors
 from server.state import AppState, Services
 from transforms.errors import PixcastError
 
 KEEP_SECONDS = 2.0
+DEGRADED = "degraded: "
 ORIGIN_TIMEOUT = 3.0
 Checks = dict[str, str]
 
@@ -36,7 +40,7 @@ class Readiness:
 
     async def readyz(self, request: Request[AppState]) -> Response:
         checks = await self.checks(request.state["services"])
-        ready = all(value == "ok" for value in checks.values())
+        ready = all(passes(value) for value in checks.values())
         return JSONResponse(
             {"ready": ready, "checks": checks},
             status_code=200 if ready else 503,
@@ -51,6 +55,11 @@ class Readiness:
             return self._last[1]
 
 
+def passes(value: str) -> bool:
+    """A check passes when it is "ok" or only degraded (serving, but worse)."""
+    return value == "ok" or value.startswith(DEGRADED)
+
+
 async def run_checks(services: Services) -> Checks:
     checks = {"models": models(services), "cache": await cache(services)}
     checks["originals"] = local_originals(services)
@@ -63,16 +72,21 @@ def models(services: Services) -> str:
     detection = services.detection
     if detection is None:
         return "not loaded yet"
-    missing = detection.detectors.missing
-    return "; ".join(str(off) for off in missing.values()) if missing else "ok"
+    required = required_detectors(services.settings)
+    missing = [off for name, off in detection.detectors.missing.items() if name in required]
+    return "; ".join(str(off) for off in missing) if missing else "ok"
 
 
 async def cache(services: Services) -> str:
-    try:
-        await run_io(services.cache.check_writable)
-    except Exception as error:  # any failure is the answer, not a crash
-        return f"not writable: {error}"
-    return "ok"
+    failure = services.cache.recent_failure()
+    if failure is None:
+        try:
+            await run_io(services.cache.check_writable)
+        except Exception as error:  # any failure is the answer, not a crash
+            failure = str(error)
+    if failure is None:
+        return "ok"
+    return f"{DEGRADED}not writable ({failure}); rendering without storing"
 
 
 def local_originals(services: Services) -> str:

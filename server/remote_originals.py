@@ -20,6 +20,7 @@ from pathlib import Path
 
 import diskcache
 
+from server.cachelayout import LOCKS, store_dir
 from server.concurrency import SingleFlight, run_io
 from server.keylocks import KeyLocks
 from server.origins import Original, SourceIdentity
@@ -68,7 +69,7 @@ class RemoteOriginals:
         self._store = diskcache.Cache(str(directory), size_limit=size_limit_mb * 1024 * 1024)
         # One fetch per URL at a time, across the processes sharing the cache too.
         self._flights: SingleFlight[SourceIdentity] = SingleFlight(
-            KeyLocks(directory.parent / "locks")
+            KeyLocks(store_dir(directory.parent, LOCKS))
         )
 
     async def locate(self, url: str, public_id: str, hosts: FetchHosts | None) -> SourceIdentity:

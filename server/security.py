@@ -37,7 +37,9 @@ def limits_for(settings: Settings) -> Limits:
         max_output_side=settings.max_output_side,
         max_dpr=settings.max_dpr,
         max_source_bytes=settings.max_source_bytes,
+        max_animation_pixels=int(settings.max_animation_megapixels * 1_000_000),
         max_components=settings.max_components,
+        max_source_pages=settings.max_source_pages,
     )
 
 

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -100,12 +100,17 @@ class Settings:
     allow_private_networks: tuple[Network, ...] = ()
     origins: Mapping[str, str] = field(default_factory=_empty_named)
     max_source_megapixels: float = 50.0
+    max_animation_megapixels: float = 4.0
     max_source_bytes: int = 50 * 1024 * 1024
     max_output_side: int = 8192
     max_components: int = 20
+    max_source_pages: int = 1000
     request_timeout: float = 30.0
     remote_ttl: int = 3600
     remote_cache_size_mb: int = 1024
+    # Which settings the operator gave (config file, environment, flags); None when the
+    # Settings is built in code, where a value that differs from its default counts as given.
+    given: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_ranges(self)
@@ -128,6 +133,12 @@ class Settings:
     @property
     def detector_names(self) -> tuple[str, ...]:
         return tuple(name for name in self.detectors.replace(" ", "").split(",") if name)
+
+    def is_given(self, name: str) -> bool:
+        """Whether the operator set `name`, rather than leaving its default."""
+        if self.given is not None:
+            return name in self.given
+        return bool(getattr(self, name) != _default(name))
 
 
 def _check_ranges(s: Settings) -> None:
@@ -171,9 +182,13 @@ def _check_serving(s: Settings) -> None:
 def _check_sources(s: Settings) -> None:
     """Limits, secrets and fetch hosts (docs/security.md)."""
     _require(0 < s.max_source_megapixels <= 10_000, "max_source_megapixels must be in (0, 10000]")
+    _require(
+        0 < s.max_animation_megapixels <= 10_000, "max_animation_megapixels must be in (0, 10000]"
+    )
     _require(s.max_source_bytes >= 1024, "max_source_bytes must be at least 1024")
     _require(1 <= s.max_output_side <= 65535, "max_output_side must be between 1 and 65535")
     _require(1 <= s.max_components <= 1000, "max_components must be between 1 and 1000")
+    _require(1 <= s.max_source_pages <= 100_000, "max_source_pages must be between 1 and 100000")
     _require(0 < s.request_timeout <= 3600, "request_timeout must be in (0, 3600] seconds")
     _require(s.remote_ttl >= 0, "remote_ttl must be 0 or more seconds")
     _require(s.remote_cache_size_mb >= 1, "remote_cache_size_mb must be at least 1")
@@ -380,14 +395,26 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "allow_private_networks": _as_networks,
     ORIGINS_TABLE: _as_mapping,
     "max_source_megapixels": _as_float,
+    "max_animation_megapixels": _as_float,
     "max_source_bytes": _as_int,
     "max_output_side": _as_int,
     "max_components": _as_int,
+    "max_source_pages": _as_int,
     "request_timeout": _as_float,
     "remote_ttl": _as_int,
     "remote_cache_size_mb": _as_int,
 }
-NAMES = tuple(f.name for f in fields(Settings))
+NAMES = tuple(f.name for f in fields(Settings) if f.name != "given")
+
+
+def _default(name: str) -> object:
+    """A setting's default value, as written on its field."""
+    found = next(f for f in fields(Settings) if f.name == name)
+    if found.default_factory is not MISSING:
+        return found.default_factory()
+    return found.default
+
+
 _PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir", "fonts_dir", "library_path")
 
 
@@ -456,4 +483,4 @@ def load_settings(
     merged.update(read_environ(environ))
     merged.update(read_flags(flags))
     values = {name: _coerce(name, raw, source) for name, (raw, source) in merged.items()}
-    return Settings(**values)
+    return Settings(**values, given=frozenset(values))

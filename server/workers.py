@@ -1,11 +1,11 @@
 """Running `pixcast serve`: one process, or `--workers N` processes on one socket.
 
 With N > 1 uvicorn binds the socket once and starts N worker processes (spawned, so each
-imports pixcast afresh); the kernel spreads connections over them, a worker that dies is
-replaced, and SIGTERM reaches every worker, each finishing its requests in flight. The
-workers share the cache directory (diskcache is process-safe; server.keylocks keeps one
-render per key across them) and a metrics directory, so `/metrics` from any one of them
-counts them all.
+imports pixcast afresh); the kernel spreads connections over them, a worker that dies
+(even by SIGKILL) is replaced by the parent within a second, and SIGTERM reaches every
+worker, each finishing its requests in flight. The workers share the cache directory
+(diskcache is process-safe; server.keylocks keeps one render per key across them) and a
+metrics directory, so `/metrics` from any one of them counts them all.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 
 from server.accesslog import send_to_stdout
 from server.app import create_app
-from server.metrics import MULTIPROC_ENV
+from server.metrics import MULTIPROC_ENV, forget_dead_processes
 from server.runtime import limit_malloc_arenas
 from server.settings import Settings, load_settings
 
@@ -35,6 +35,10 @@ FLAGS_ENV = "PIXCAST_SERVE_FLAGS"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Seconds a worker waits for its requests in flight after SIGTERM, beyond the deadline.
 SHUTDOWN_MARGIN = 5.0
+# Seconds the parent waits for a worker to answer its health ping before it kills and
+# replaces it (a dead worker is replaced at once). uvicorn's 5 s killed workers still
+# importing their models on a busy machine, which then started over, again and again.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve(
@@ -56,13 +60,15 @@ def serve(
         return
     with metrics_directory():
         os.environ[FLAGS_ENV] = json.dumps({**_plain(flags), "log_level": log_level})
-        uvicorn.run("server.workers:worker_app", factory=True, workers=settings.workers, **common)
+        uvicorn.run("server.workers:worker_app", factory=True, workers=settings.workers,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **common)  # fmt: skip
 
 
 def worker_app() -> Starlette:
     """The app of one worker process, from the parent's flags and environment."""
     flags: dict[str, object | None] = json.loads(os.environ[FLAGS_ENV])
     prepare_process(str(flags.pop("log_level", "info")))
+    forget_dead_processes()
     return create_app(load_settings(flags, os.environ))
 
 

@@ -45,6 +45,10 @@ class Context:
     detection: RegionService | None = None
     layers: LayerSources = field(default_factory=LayerSources)
     animated: bool = False
+    # A GIF or animated output ("gif", "webp"): every step's result (x frames) counts
+    # against the animation budget (transforms.limits.check_output_pixels).
+    palette: str | None = None
+    frames: int = 1
     # Layer images already drawn in this render, by layer and region size (animations
     # draw each layer on every frame).
     drawn: dict[tuple[Layer, tuple[float, float] | None], pyvips.Image] = field(

@@ -23,6 +23,7 @@ from transforms.formats import (
     negotiate,
     supports_alpha,
 )
+from transforms.limits import check_output_pixels, stopping_at_deadline
 from transforms.model import (
     Format,
     Rendered,
@@ -80,7 +81,9 @@ def deliver(t: Transformation, context: Context, header: Header, accept: str | N
         last = _last_background(t)
         colour = last.background if last and last.background else WHITE
         image = flatten(image, colour if colour.opaque else WHITE)
-    with phase("encode"):  # libvips is lazy: the streamed steps' pixel work runs here
+    _check_budget(image, fmt, context)
+    # libvips is lazy: the streamed steps' pixel work runs here, and stops at the deadline.
+    with phase("encode"), stopping_at_deadline(image):
         data = encode(image, _encode_options(t, fmt))
     cacheable = not (context.regions and context.regions.degraded)
     height = int(image.get("page-height")) if _is_strip(image) else image.height
@@ -89,6 +92,22 @@ def deliver(t: Transformation, context: Context, header: Header, accept: str | N
     if t.flag("getinfo"):
         return _info(rendered, header, context)
     return rendered
+
+
+def budgeted_format(
+    t: Transformation, original: str, accept: str | None, animated: bool
+) -> Format | None:
+    """The output format when it counts against the animation budget: GIF, or animated."""
+    fmt = output_format(t, original, False, accept, animated)  # alpha never makes a GIF
+    return fmt if fmt is Format.GIF or (animated and fmt in ANIMATED_OUTPUTS) else None
+
+
+def _check_budget(image: pyvips.Image, fmt: Format, context: Context) -> None:
+    """GIF and animated outputs: their pixels (all frames) within the animation budget."""
+    frames = image.height // int(image.get("page-height")) if _is_strip(image) else 1
+    if fmt is Format.GIF or (fmt in ANIMATED_OUTPUTS and frames > 1):
+        height = image.height // frames
+        check_output_pixels(fmt.value, image.width, height, frames, context.limits)
 
 
 def _info(rendered: Rendered, header: Header, context: Context) -> Rendered:

@@ -391,3 +391,8 @@ class Limits:
     max_dpr: float = 4.0
     max_source_bytes: int = 50 * 1024 * 1024
     max_components: int = 20
+    # GIF and animated outputs: frames x width x height (GIF quantisation costs ~2.5 s of
+    # CPU per megapixel).
+    max_animation_pixels: int = 4_000_000
+    # Frames of an animation or pages of a TIFF: each costs a decode whatever its size.
+    max_source_pages: int = 1000

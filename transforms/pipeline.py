@@ -20,12 +20,18 @@ from transforms.animation import (
     split,
 )
 from transforms.context import Context, LayerSources
-from transforms.delivery import deliver
+from transforms.delivery import budgeted_format, deliver
 from transforms.effects import EffectInput, apply_effect
 from transforms.effects.regions import FACE_EFFECTS
 from transforms.errors import Unprocessable
 from transforms.focus import Mapping
-from transforms.limits import check_deadline, check_steps
+from transforms.heic import read_source
+from transforms.limits import (
+    check_deadline,
+    check_output_pixels,
+    check_steps,
+    stopping_at_deadline,
+)
 from transforms.model import (
     Limits,
     Rendered,
@@ -44,7 +50,7 @@ from transforms.steps.border import add_border
 from transforms.steps.corners import round_corners
 from transforms.steps.faces import face_boxes, turned
 from transforms.steps.layers import apply_layer
-from transforms.steps.load import Decoder, Header, read_header, shrink_factor
+from transforms.steps.load import Decoder, Header, shrink_factor
 from transforms.steps.resize import execute
 from transforms.steps.rotate import rotate
 from transforms.steps.tone import flatten, set_opacity
@@ -83,13 +89,14 @@ def _render(
     layers: LayerSources,
 ) -> Rendered:
     check_steps(t.steps, limits)
-    header = read_header(source, limits)
+    source, header = read_source(source, limits)
     check_page(chosen_page(t), header.pages)
     if is_animated(header.format, header.pages, t):
         return _render_animation(t, source, accept, limits, header, layers)
     ignore = t.ignores_orientation
     initial = header.upright(ignore)
-    decoder = Decoder(source, header, ignore, chosen_page(t))
+    keep = t.flag("keep_iptc") is not None  # the metadata is kept: libvips decodes it
+    decoder = Decoder(source, header, ignore, chosen_page(t), metadata=keep)
     regions = None
     if detection is not None:
         regions = detection.for_source(source_key, lambda: _probe(decoder))
@@ -101,6 +108,7 @@ def _render(
     context = Context(image, initial, header.format, len(source), limits, regions, mapping)
     context.detection, context.layers = detection, layers
     context.streaming = first is not None
+    context.palette = _budgeted(t, header, accept, animated=False)
     ratio = (initial[0] / image.width, initial[1] / image.height)
     for index, step in enumerate(t.steps):
         check_deadline()  # a request that timed out stops here instead of rendering on
@@ -125,6 +133,7 @@ def _render_animation(
     size = (frames[0].width, frames[0].height)
     context = Context(frames[0], size, header.format, len(source), limits, layers=layers)
     context.animated = True
+    context.palette, context.frames = _budgeted(t, header, accept, animated=True), len(frames)
     for step in t.steps:
         check_deadline()
         plan = plan_step(step, context.size, size, limits, centre_focus)
@@ -161,10 +170,12 @@ def run_step(
     if plan is not None:
         _record_crop(context, plan)
         context.image = execute(context.image, plan, step.background, ratio)
+        _check_budget(context)  # before the streamed pixels are computed below
         if context.streaming:
             # What follows may read out of order (rotations, flips): stop streaming here,
             # holding only the (small) result of the crop and resize in memory.
-            context.image = context.image.copy_memory()
+            with stopping_at_deadline(context.image):
+                context.image = context.image.copy_memory()
             context.streaming = False
         context.mapping = context.mapping.after(plan) if context.mapping else None
     if step.angles:
@@ -202,6 +213,17 @@ def _finish_step(context: Context, step: Step) -> None:
         context.image = set_opacity(context.image, step.opacity)
     if step.background is not None and step.crop not in PADDING:
         context.image = flatten(context.image, step.background)
+
+
+def _budgeted(t: Transformation, header: Header, accept: str | None, animated: bool) -> str | None:
+    fmt = budgeted_format(t, header.format, accept, animated)
+    return None if fmt is None else fmt.value
+
+
+def _check_budget(context: Context) -> None:
+    if context.palette is not None:
+        width, height = context.size
+        check_output_pixels(context.palette, width, height, context.frames, context.limits)
 
 
 def _record_crop(context: Context, plan: geometry.Plan) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import signal
 import time
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import diskcache
 import httpx
 import pytest
 import pyvips
 
+from server.maintenance import verify
 from tests.load.conftest import WAIT, metric
 from tests.load.serving import Server, start
 
@@ -91,10 +90,5 @@ def _wait_until_rendering(server: Server) -> None:
 
 
 def _cache_problems(cache: Path) -> list[str]:
-    """diskcache's own consistency check of the result cache (its database and files);
-    the stores kept in sub-directories (detections, remote originals, locks) aside."""
-    with diskcache.Cache(str(cache)) as store, warnings.catch_warnings():
-        warnings.simplefilter("always")  # check() reports through warnings: keep them all
-        found = [str(warning.message) for warning in store.check()]
-    own = ("detections", "remote-originals", "locks")
-    return [text for text in found if not any(f"{cache}/{name}" in text for name in own)]
+    """diskcache's own consistency check of every store (its database and files)."""
+    return [problem for found in verify(cache, fix=False).values() for problem in found]

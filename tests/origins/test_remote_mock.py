@@ -31,7 +31,7 @@ def remote_store_size(tmp_path: Path) -> int:
 
 
 def result_cache_size(tmp_path: Path) -> int:
-    with diskcache.Cache(str(tmp_path / "cache")) as store:
+    with diskcache.Cache(str(tmp_path / "cache" / "results")) as store:
         return len(store)
 
 

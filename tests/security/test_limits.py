@@ -53,7 +53,7 @@ def app_client(tmp_path: Path, **overrides: Any) -> TestClient:
 
 
 def result_cache_size(tmp_path: Path) -> int:
-    with diskcache.Cache(str(tmp_path / "cache")) as store:
+    with diskcache.Cache(str(tmp_path / "cache" / "results")) as store:
         return sum(1 for key in store if isinstance(key, str) and len(key) == 64)
 
 

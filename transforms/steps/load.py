@@ -1,17 +1,26 @@
-"""Load: read the header cheaply, check limits, decode with shrink-on-load, make sRGB."""
+"""Load: read the header cheaply, check limits, decode with shrink-on-load, make sRGB.
+
+Plain JPEGs (YCbCr, no colour profile) shrunk on load are decoded by libjpeg-turbo
+through simplejpeg and handed to libvips as memory: the same scaled IDCT, without
+libvips' per-scanline overhead (measured ~10% of the CPU of a 12 MP thumbnail).
+"""
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
 
+import numpy as np
 import pyvips
+import simplejpeg
 
 from transforms.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from transforms.formats import sniff
 from transforms.limits import check_source_bytes
 from transforms.model import Limits
 
+# The libvips loader (`vips-loader`, e.g. jpegload_buffer) each sniffed format must open with.
+_LOADERS = {"jpg": "jpeg", "avif": "heif", "heic": "heif"}
 # EXIF orientations 5-8 swap width and height.
 _TRANSPOSED = {5, 6, 7, 8}
 
@@ -25,6 +34,9 @@ class Header:
     height: int
     orientation: int
     pages: int
+    # A JPEG in YCbCr with no embedded colour profile: simplejpeg can decode it.
+    plain_jpeg: bool = False
+    resolution: tuple[float, float] = (1.0, 1.0)  # pixels per millimetre, as libvips has it
 
     def upright(self, ignore_orientation: bool) -> tuple[int, int]:
         if self.orientation in _TRANSPOSED and not ignore_orientation:
@@ -33,8 +45,22 @@ class Header:
 
 
 def read_header(source: bytes, limits: Limits) -> Header:
-    """Sniff and open the original lazily; refuse non-images and oversized ones (413)."""
+    """Sniff and open the original lazily; refuse non-images (415), unreadable headers
+    (422), oversized ones and ones with too many frames or pages (413)."""
     check_source_bytes(len(source), limits)
+    fmt, image = open_original(source)
+    header = Header(fmt, image.width, image.height, _int_field(image, "orientation", 1),
+                    _int_field(image, "n-pages", 1), _plain_jpeg(fmt, image),
+                    (image.xres, image.yres))  # fmt: skip
+    _check_pages(header, limits)
+    _check_pixels(header, limits)
+    return header
+
+
+def open_original(source: bytes) -> tuple[str, pyvips.Image]:
+    """The format (from the magic bytes) and the lazily opened image: only the header is
+    read, no pixel is decoded. 415 for what is not an image (SVG and PDF included: they
+    are never rasterised), 422 when the header cannot be read as that format."""
     fmt = sniff(source)
     if fmt is None:
         raise UnsupportedMediaType("The original is not an image pixcast can read")
@@ -42,10 +68,27 @@ def read_header(source: bytes, limits: Limits) -> Header:
         image = pyvips.Image.new_from_buffer(source, "")
     except pyvips.Error:
         raise Unprocessable(f"The original {fmt} image could not be decoded") from None
-    header = Header(fmt, image.width, image.height, _int_field(image, "orientation", 1),
-                    _int_field(image, "n-pages", 1))  # fmt: skip
-    _check_pixels(header, limits)
-    return header
+    loader = str(image.get("vips-loader")) if image.get_typeof("vips-loader") else ""
+    if not loader.startswith(_LOADERS.get(fmt, fmt)):
+        raise Unprocessable(f"The original {fmt} image could not be decoded as {fmt}")
+    return fmt, image
+
+
+def _check_pages(header: Header, limits: Limits) -> None:
+    if header.pages > limits.max_source_pages:
+        raise PayloadTooLarge(
+            f"The original has {header.pages} frames or pages "
+            f"(the limit is {limits.max_source_pages})"
+        )
+
+
+def _plain_jpeg(fmt: str, image: pyvips.Image) -> bool:
+    return (
+        fmt == "jpg"
+        and image.bands == 3
+        and image.interpretation == "srgb"
+        and not image.get_typeof("icc-profile-data")
+    )
 
 
 def _int_field(image: pyvips.Image, name: str, default: int) -> int:
@@ -80,6 +123,7 @@ def load(
     ignore_orientation: bool,
     streaming: bool = False,
     frames: dict[str, int] | None = None,
+    metadata: bool = False,
 ) -> pyvips.Image:
     """Decode (shrunk by `shrink`), apply EXIF orientation, convert to sRGB uchar.
 
@@ -87,7 +131,12 @@ def load(
     stops decoding below its last row and never holds the whole image in memory. It is
     only used when no rotation has to read the image out of order. `frames` picks frames
     of a multi-frame original: `{"page": 2}` (the third) or `{"n": -1}` (all, stacked).
+    `metadata` keeps the original's metadata on the image (for outputs that keep it).
     """
+    if shrink > 1 and header.plain_jpeg and frames is None and not metadata:
+        fast = _turbo_decode(source, header, shrink)
+        if fast is not None:
+            return _oriented(fast, header, ignore_orientation)
     options: dict[str, object] = dict(frames or {})
     if shrink > 1:
         options |= {"shrink": shrink} if header.format == "jpg" else {"scale": 1 / shrink}
@@ -95,13 +144,39 @@ def load(
         options["access"] = "sequential"
     # A truncated file fails here instead of rendering (and caching) a grey lower half.
     image = pyvips.Image.new_from_buffer(source, "", fail_on="truncated", **options)
+    return to_srgb(_oriented(image, header, ignore_orientation))
+
+
+def _oriented(image: pyvips.Image, header: Header, ignore_orientation: bool) -> pyvips.Image:
     if ignore_orientation:
         # The pixels stay as stored, so a kept EXIF tag must not rotate them in viewers.
         image = image.copy()
         image.remove("orientation")
-    else:
-        image = image.autorot()
-    return to_srgb(image)
+        return image
+    if header.orientation in (0, 1):
+        return image
+    if not image.get_typeof("orientation"):  # decoded without its metadata
+        image = image.copy()
+        image.set_type(pyvips.GValue.gint_type, "orientation", header.orientation)
+    return image.autorot()
+
+
+def _turbo_decode(source: bytes, header: Header, shrink: int) -> pyvips.Image | None:
+    """libjpeg-turbo's decode at 1/`shrink` as an sRGB image in memory, without the
+    original's metadata; None when it reports any problem (libvips then decodes it and
+    reports it its way, e.g. a truncated file)."""
+    least = (-(-header.width // shrink), -(-header.height // shrink))  # libjpeg's 1/shrink
+    try:
+        pixels = simplejpeg.decode_jpeg(
+            source, "RGB", min_width=least[0], min_height=least[1], strict=True
+        )
+    except ValueError:
+        return None
+    height, width, bands = pixels.shape
+    image = pyvips.Image.new_from_memory(np.ascontiguousarray(pixels).data, width, height,
+                                         bands, "uchar")  # fmt: skip
+    xres, yres = header.resolution  # the density PNG and TIFF outputs carry on
+    return image.copy(interpretation="srgb", xres=xres, yres=yres)
 
 
 class Decoder:
@@ -109,9 +184,15 @@ class Decoder:
     when it is at least as sharp as the render needs."""
 
     def __init__(
-        self, source: bytes, header: Header, ignore_orientation: bool, page: int | None = None
+        self,
+        source: bytes,
+        header: Header,
+        ignore_orientation: bool,
+        page: int | None = None,
+        metadata: bool = False,
     ) -> None:
         self.source = source
+        self.metadata = metadata
         self.header = header
         self.ignore_orientation = ignore_orientation
         self.frames = {"page": page - 1} if page is not None else None
@@ -134,7 +215,7 @@ class Decoder:
 
     def _load(self, shrink: int, streaming: bool) -> pyvips.Image:
         return load(self.source, self.header, shrink, self.ignore_orientation, streaming,
-                    self.frames)  # fmt: skip
+                    self.frames, self.metadata)  # fmt: skip
 
 
 def to_srgb(image: pyvips.Image) -> pyvips.Image:
