@@ -32,8 +32,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libegl1 libgles2 fontconfig-config \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /opt/pixcast --shell /usr/sbin/nologin pixcast \
-    && mkdir -p /data/originals /data/cache \
-    && chown pixcast:pixcast /data/cache
+    && mkdir -p /data/originals /data/cache /data/library \
+    && chown pixcast:pixcast /data/cache /data/library
 COPY --from=build /opt/pixcast/.venv /opt/pixcast/.venv
 COPY --from=build /opt/pixcast/models /opt/pixcast/models
 WORKDIR /opt/pixcast
@@ -44,10 +44,11 @@ ENV PATH=/opt/pixcast/.venv/bin:$PATH \
     PIXCAST_PORT=8080 \
     PIXCAST_ORIGINALS=/data/originals \
     PIXCAST_CACHE_DIR=/data/cache \
+    PIXCAST_LIBRARY_PATH=/data/library/library.sqlite3 \
     PIXCAST_MODELS_DIR=/opt/pixcast/models \
     PIXCAST_DETECTORS=faces,landmarks,people,segmentation,saliency \
     PIXCAST_ACCESS_LOG=json
-VOLUME ["/data/originals", "/data/cache"]
+VOLUME ["/data/originals", "/data/cache", "/data/library"]
 USER pixcast
 EXPOSE 8080
 # Liveness only; orchestrators should route traffic by /readyz.

@@ -19,6 +19,7 @@ from server.cache import ResultCache
 from server.cachelayout import RESULTS, store_dir
 from server.concurrency import RenderPool, SingleFlight
 from server.detections import build_detection, close_detection
+from server.library.service import build_library
 from server.metrics import Metrics
 from server.observe import Observe, count_detectors, observability_routes
 from server.origins import build_origins
@@ -71,7 +72,7 @@ def lifespan_for(
             detection = share_detections(detection, store, services.shared, settings)
         if metrics is not None:
             count_detectors(detection.detectors, metrics)
-        services = replace(services, detection=detection)
+        services = replace(services, detection=detection, library=build_library(settings))
         try:
             yield {"services": services}
         finally:
@@ -79,6 +80,8 @@ def lifespan_for(
             await services.origins.aclose()
             services.pool.close()
             close_detection(detection, store)
+            if services.library is not None:
+                services.library.close()
             if metrics is not None:
                 metrics.close()
 

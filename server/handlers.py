@@ -19,6 +19,7 @@ from server.concurrency import run_io
 from server.deadlines import within_deadline
 from server.errors import guarded
 from server.layers import NO_LAYERS, LocatedLayers, locate_layers, read_layers
+from server.library.versions import check_version
 from server.origins import Original, SourceIdentity
 from server.security import check_request
 from server.state import AppState, Services
@@ -54,6 +55,7 @@ async def deliver(request: Request[AppState]) -> Response:
     check_request(t, services.settings)
     t, hints = apply_hints(t, request.headers, services.limits)  # w_auto, dpr_auto
     with timings.measure("origin"):
+        await check_version(services, t)
         t, source = await services.origins.resolve(t)  # the d_ placeholder if missing
         original = await services.origins.read(source) if not t.steps else None
     if original is not None:

@@ -90,6 +90,16 @@ class Settings:
     fonts_dir: Path | None = None
     # Sources, signatures and limits (docs/security.md). Secrets never appear in repr().
     api_secret: tuple[str, ...] = field(default=(), repr=False)
+    # The keys that pair with api_secret, in the same order (docs/upload.md): HTTP Basic
+    # `api_key:api_secret` for the upload and admin APIs and the playground's signing.
+    api_key: tuple[str, ...] = ()
+    # The media library (docs/upload.md): SQLite at library_path unless database_url
+    # names a PostgreSQL database; upload presets that allow unsigned uploads.
+    database_url: str = field(default="", repr=False)
+    library_path: Path = Path("var/library.sqlite3")
+    unsigned_upload_presets: tuple[str, ...] = ()
+    # The upload and admin APIs answer only this `<cloud>` name when it is set.
+    cloud_name: str = ""
     strict: bool = False
     strict_allowed: tuple[str, ...] = ()
     fetch_allowed_hosts: tuple[str, ...] = ()
@@ -196,6 +206,15 @@ def _check_sources(s: Settings) -> None:
         not s.result_storage or bool(_S3_URL.match(s.result_storage) or s.result_storage[0] == "/"),
         f"result_storage must be s3://bucket/prefix or an absolute directory, "
         f"got {s.result_storage!r}",
+    )
+    _require(
+        not s.api_key or len(s.api_key) == len(s.api_secret),
+        f"api_key has {len(s.api_key)} entries but api_secret has {len(s.api_secret)}: "
+        "each key pairs with the secret in the same place",
+    )
+    _require(
+        not s.database_url or s.database_url.startswith(("postgresql://", "postgresql+psycopg://")),
+        "database_url must be a postgresql:// URL (leave it empty for SQLite at library_path)",
     )
     for host in s.fetch_allowed_hosts:
         _require(
@@ -384,6 +403,11 @@ _COERCE: dict[str, Callable[[object], Any]] = {
     "upload_max_mb": _as_int,
     "fonts_dir": _as_path,
     "api_secret": _as_words(r"\s*,\s*"),
+    "api_key": _as_words(r"\s*,\s*"),
+    "database_url": _as_str,
+    "library_path": _as_path,
+    "unsigned_upload_presets": _as_words(r"[,\s]+"),
+    "cloud_name": _as_str,
     "strict": _as_bool,
     # Transformations contain commas, so these are separated by spaces or `;`.
     "strict_allowed": _as_words(r"[;\s]+"),
@@ -412,7 +436,7 @@ def _default(name: str) -> object:
     return found.default
 
 
-_PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir", "fonts_dir")
+_PATHS = ("originals", "cache_dir", "models_dir", "uploads_dir", "fonts_dir", "library_path")
 
 
 def _coerce(name: str, raw: object, source: str) -> Any:

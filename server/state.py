@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from detectors.service import RegionService
 from server.cache import ResultCache
@@ -17,6 +17,9 @@ from server.settings import Settings
 from server.storage.shared import SharedStore
 from transforms.context import LayerSources
 from transforms.model import Limits, Rendered, Transformation
+
+if TYPE_CHECKING:
+    from server.library.service import Library
 
 # transforms.pipeline.render: (transformation, original bytes, Accept, limits, detection,
 # source key, layer sources) → Rendered.
@@ -46,6 +49,8 @@ class Services:
     limits: Limits
     detection: RegionService | None = None
     shared: SharedStore | None = None  # result_storage: results shared by replicas
+    # The media library (server/library/); delivery only reads it.
+    library: Library | None = None
 
 
 class AppState(TypedDict):

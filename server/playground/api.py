@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.concurrency import run_io
+from server.credentials import Credentials
 from server.errors import header_safe
 from server.playground import library, uploads
 from server.playground.describe import CROP_MODES, EFFECTS
@@ -65,6 +66,13 @@ def json_guarded(endpoint: Endpoint) -> Endpoint:
 
 def settings_of(request: Request[AppState]) -> Settings:
     return request.state["services"].settings
+
+
+def require_operator(request: Request[AppState]) -> None:
+    """With an api_secret set, signing and uploads need HTTP Basic api_key:api_secret (401)."""
+    settings = settings_of(request)
+    if settings.api_secret:
+        Credentials.of(settings).check_basic(request.headers.get("authorization"))
 
 
 def upload_limits(settings: Settings) -> uploads.UploadLimits:
@@ -125,7 +133,7 @@ def signing_status(settings: Settings) -> dict[str, object]:
     if not settings.api_secret:
         note = "URL signing is off on this server (no api_secret), so there is no signed URL"
         return {"enabled": False, "strict": False, "note": note}
-    note = "Signed with this server's first api_secret"
+    note = "Signed with this server's first api_secret; signing asks for api_key:api_secret"
     if settings.strict:
         note += "; strict mode is on, so only signed URLs (or strict_allowed ones) render"
     return {"enabled": True, "strict": settings.strict, "note": note}
@@ -141,6 +149,7 @@ async def sign(request: Request[AppState]) -> Response:
     path = request.query_params.get("path", "")
     if not settings.api_secret:
         return refusal(404, "URL signing is off on this server (no api_secret)")
+    require_operator(request)
     if not path.startswith("/") or len(path) > 4000:
         raise BadRequest("Invalid path to sign: expected a delivery path such as /image/upload/...")
     return answer({"ok": True, "path": sign_url(path, settings.api_secret[0])})
@@ -231,6 +240,7 @@ def _explained(found: Explanation) -> dict[str, object]:
 async def upload(request: Request[AppState]) -> Response:
     """Store the request body (the file's bytes, not a form) in the uploads area."""
     settings = settings_of(request)
+    require_operator(request)
     limits = upload_limits(settings)
     uploads.check_declared(request.headers.get("content-length"), limits)
     data = await uploads.read_capped(request.stream(), limits)

@@ -8,12 +8,14 @@ fail, not skip, when it is missing. Screenshots go to test-artifacts/ (git-ignor
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -59,10 +61,12 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     pytest.fail(f"pixcast did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a pixcast serving copies of examples/images, playground on."""
-    root = tmp_path_factory.mktemp("pixcast-browser")
+@contextmanager
+def running_pixcast(root: Path, environ: dict[str, str] | None = None) -> Iterator[str]:
+    """A pixcast serving copies of examples/images from `root`, playground on; its base URL.
+
+    `environ` adds PIXCAST_* settings to the server's environment.
+    """
     originals = root / "originals"
     shutil.copytree(IMAGES, originals, ignore=shutil.ignore_patterns("*.md"))
     port = free_port()
@@ -70,11 +74,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     command = [sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port),
                "--originals", str(originals), "--cache-dir", str(root / "cache"),
                "--uploads-dir", str(root / "uploads"), "--playground", "true",
+               "--library-path", str(root / "library.sqlite3"),
                "--models-dir", str(REPO / "models"), "--render-threads", "2",
                "--log-level", "warning"]  # fmt: skip
     log = root / "server.log"
+    env = {**os.environ, **(environ or {})}
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT, env=env
+        )
     try:
         wait_until_up(url, process, log)
         yield url
@@ -85,6 +93,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a pixcast serving copies of examples/images, playground on."""
+    with running_pixcast(tmp_path_factory.mktemp("pixcast-browser")) as url:
+        yield url
+
+
+OPERATOR = ("playground-key", "playground-secret")
+
+
+@pytest.fixture(scope="package")
+def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same with an api_key/api_secret pair set (OPERATOR): signing needs it."""
+    pair = {"PIXCAST_API_KEY": OPERATOR[0], "PIXCAST_API_SECRET": OPERATOR[1]}
+    with running_pixcast(tmp_path_factory.mktemp("pixcast-guarded"), pair) as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

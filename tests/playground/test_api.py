@@ -44,8 +44,9 @@ def test_signing_off_without_a_secret(client: TestClient) -> None:
 
 
 def test_signed_urls_when_a_secret_is_set(make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings(api_secret=("topsecret",), strict=True)
+    settings = make_settings(api_secret=("topsecret",), api_key=("k1",), strict=True)
     with TestClient(create_app(settings)) as client:
+        client.auth = ("k1", "topsecret")
         signing = client.get("/playground/api/config").json()["signing"]
         assert signing["enabled"] is True and signing["strict"] is True
         unsigned = "/image/upload/c_fill,h_20,w_30/astronaut.jpg"

@@ -49,6 +49,45 @@
     return response.json();
   }
 
+  // --- operator credentials: asked for on the first 401, kept in this tab only ----------
+
+  const CREDENTIALS = "pixcast.credentials";
+
+  function credentialHeaders() {
+    const stored = sessionStorage.getItem(CREDENTIALS);
+    return stored ? { authorization: `Basic ${stored}` } : {};
+  }
+
+  function askCredentials() {
+    const dialog = $("credentials");
+    return new Promise((resolve) => {
+      dialog.addEventListener(
+        "close",
+        () => {
+          const key = $("credentials-key").value;
+          const secret = $("credentials-secret").value;
+          $("credentials-secret").value = "";
+          if (dialog.returnValue !== "ok" || !key) return resolve(false);
+          const bytes = new TextEncoder().encode(`${key}:${secret}`);
+          sessionStorage.setItem(CREDENTIALS, btoa(String.fromCharCode(...bytes)));
+          resolve(true);
+        },
+        { once: true },
+      );
+      dialog.showModal();
+    });
+  }
+
+  // Sends with the stored credentials; on a 401 asks once and sends again.
+  async function withCredentials(send) {
+    let response = await send(credentialHeaders());
+    if (response.status === 401) {
+      sessionStorage.removeItem(CREDENTIALS);
+      if (await askCredentials()) response = await send(credentialHeaders());
+    }
+    return response;
+  }
+
   function decodeHeader(value) {
     try {
       return decodeURIComponent(value);
@@ -122,7 +161,12 @@
 
   async function signedPath(image, ...parts) {
     const path = deliveryPath(image, ...parts);
-    const answer = await getJSON(`/playground/api/sign?path=${encodeURIComponent(path)}`);
+    const response = await withCredentials((headers) =>
+      fetch(`/playground/api/sign?path=${encodeURIComponent(path)}`, {
+        headers: { accept: "application/json", ...headers },
+      }),
+    );
+    const answer = await response.json();
     if (!answer.ok) throw new Error(answer.error);
     return image.base + answer.path;
   }
@@ -612,11 +656,13 @@
     setStatus("upload-status", `Uploading ${file.name}…`);
     let answer;
     try {
-      const response = await fetch(`/playground/api/uploads?name=${encodeURIComponent(file.name)}`, {
-        method: "POST",
-        body: file,
-        headers: { "content-type": file.type || "application/octet-stream" },
-      });
+      const response = await withCredentials((headers) =>
+        fetch(`/playground/api/uploads?name=${encodeURIComponent(file.name)}`, {
+          method: "POST",
+          body: file,
+          headers: { "content-type": file.type || "application/octet-stream", ...headers },
+        }),
+      );
       answer = await response.json();
     } catch (error) {
       return setStatus("upload-status", `${file.name} was not uploaded: ${error.message}`, true);

@@ -1,0 +1,24 @@
+"""What delivery asks the library: a URL's `v<version>` must be the asset's current one,
+so an old version's URL never serves the new bytes. Assets the library does not know
+(files put in the originals by hand) and `v1` (the SDKs' default for ids in folders) pass.
+"""
+
+from __future__ import annotations
+
+from server.concurrency import run_io
+from server.state import Services
+from transforms.errors import NotFound
+from transforms.model import Delivery, Transformation
+
+LIBRARY_TYPES = (Delivery.UPLOAD, Delivery.PRIVATE, Delivery.AUTHENTICATED)
+
+
+async def check_version(services: Services, t: Transformation) -> None:
+    """404 when the URL names a version of a library asset that is not the current one."""
+    if t.version is None or t.version == 1 or services.library is None:
+        return
+    if t.delivery not in LIBRARY_TYPES:
+        return
+    found = await run_io(services.library.lookup, t.delivery.value, t.public_id)
+    if found is not None and found.version != t.version:
+        raise NotFound(f"Resource not found - {t.public_id} (no version v{t.version})")

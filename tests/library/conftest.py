@@ -1,0 +1,63 @@
+"""Fixtures for the library: every test that takes `database_url` runs twice, against
+SQLite (the empty URL: a file under tmp_path) and against a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import running_pixcast
+from tests.library.postgres import fresh_database, postgres_server
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_socket() -> Iterator[Path]:
+    with postgres_server() as socket_dir:
+        yield socket_dir
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "sqlite":
+        return ""
+    socket_dir: Path = request.getfixturevalue("postgres_socket")
+    return fresh_database(socket_dir, f"pixcast_test_{next(_names)}")
+
+
+KEY, SECRET = "pixcast-key", "pixcast-secret"
+OLD_KEY, OLD_SECRET = "retired-key", "retired-secret"
+
+
+@dataclass(frozen=True)
+class Served:
+    """A pixcast started for real on loopback, with its originals and the SDK options
+    (upload_prefix, cloud_name, api_key, api_secret) that point pycloudinary at it."""
+
+    url: str
+    originals: Path
+    sdk: dict[str, str]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp(f"pixcast-library-{request.param}")
+    environ = {
+        "PIXCAST_API_KEY": f"{KEY},{OLD_KEY}",
+        "PIXCAST_API_SECRET": f"{SECRET},{OLD_SECRET}",
+        "PIXCAST_LIBRARY_PATH": str(root / "library.sqlite3"),
+        "PIXCAST_UNSIGNED_UPLOAD_PRESETS": "open-preset",
+    }
+    if request.param == "postgresql":
+        socket_dir: Path = request.getfixturevalue("postgres_socket")
+        environ["PIXCAST_DATABASE_URL"] = fresh_database(socket_dir, f"pixcast_e2e_{next(_names)}")
+    with running_pixcast(root, environ) as url:
+        sdk = {"upload_prefix": url, "cloud_name": "demo", "api_key": KEY, "api_secret": SECRET}
+        yield Served(url, root / "originals", sdk)
