@@ -112,3 +112,6 @@ def test_an_svg_fetches_and_reads_nothing_outside_itself(loopback: int, tmp_path
     image = render("/f_png/remote.svg", svg)
     assert Recorder.requests == []
     assert image.getpoint(5, 5)[-1] == 0  # the local PNG was not drawn: nothing is there
+    # The control: the same markup opened from a file (with a base location) draws it.
+    (tmp_path / "art.svg").write_bytes(svg)
+    assert pyvips.Image.new_from_file(str(tmp_path / "art.svg")).getpoint(5, 5)[1] == 255
