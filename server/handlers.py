@@ -35,6 +35,9 @@ from transforms.steps.load import open_original
 # Printable ASCII passes through as the client sent it; spaces and raw non-ASCII bytes
 # (some clients send UTF-8 unescaped) become %XX so the grammar decodes them as UTF-8.
 _PATH_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
+# An SVG served as it is, opened on its own: no script runs and nothing outside it loads
+# (inline styles and data: images still render); `sandbox` gives it an opaque origin.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
 async def health(request: Request[AppState]) -> Response:
@@ -163,13 +166,16 @@ def original_response(
     found: str,
     timings: Timings,
 ) -> Response:
-    """No steps and no format change: the original's bytes, as they are, never cached."""
+    """No steps and no format change: the original's bytes, as they are, never cached
+    (an SVG with a policy that keeps its scripts and external loads from running)."""
     headers = {
         "content-type": formats.media_type(found),
         "cache-control": responses.cache_control(t, services.settings.cache_control_max_age),
         **responses.substitute(t),
         "x-cache": "PASS",
     }
+    if found == "svg":
+        headers["content-security-policy"] = SVG_POLICY
     return finish(request, original.data, original.identity, headers, timings)
 
 

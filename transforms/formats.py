@@ -9,8 +9,11 @@ import numpy as np
 import pyvips
 
 from transforms.model import Format, Quality
+from transforms.vector import is_svg
 
-IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "avif", "gif", "tif", "tiff", "heic", "heif")
+IMAGE_EXTENSIONS = (
+    "jpg", "jpeg", "png", "webp", "avif", "gif", "tif", "tiff", "heic", "heif", "svg",
+)  # fmt: skip
 
 _MEDIA_TYPES = {
     "jpg": "image/jpeg",
@@ -21,6 +24,7 @@ _MEDIA_TYPES = {
     "tiff": "image/tiff",
     "jxl": "image/jxl",
     "heic": "image/heic",
+    "svg": "image/svg+xml",
 }
 
 _HEIF_BRANDS = {b"avif": "avif", b"avis": "avif", b"heic": "heic", b"heix": "heic"}
@@ -28,7 +32,8 @@ _HEIF_BRANDS |= {b"mif1": "heic", b"msf1": "heic", b"hevc": "heic"}
 
 
 def sniff(data: bytes) -> str | None:
-    """The format of an original from its magic bytes (never its name or Content-Type)."""
+    """The format of an original from its magic bytes, or an SVG's opening markup (never
+    its name or Content-Type)."""
     head = data[:16]
     if head.startswith(b"\xff\xd8\xff"):
         return "jpg"
@@ -42,7 +47,7 @@ def sniff(data: bytes) -> str | None:
         return "tiff"
     if data[4:8] == b"ftyp":
         return _heif_kind(data)
-    return None
+    return "svg" if is_svg(data) else None
 
 
 def _heif_kind(data: bytes) -> str | None:
@@ -87,8 +92,11 @@ def negotiate(bucket: str, has_alpha: bool) -> Format:
 
 
 def from_original(original: str | None) -> Format:
-    """Output format when the URL names none: the original's, if pixcast can write it."""
+    """Output format when the URL names none: the original's, if pixcast can write it;
+    PNG for SVG (rasterised, its transparency kept), else JPEG."""
     writable = {f.value for f in Format} - {Format.AUTO.value}
+    if original == "svg":
+        return Format.PNG
     return Format(original) if original in writable else Format.JPG
 
 

@@ -17,16 +17,18 @@ from transforms.errors import Unprocessable, UnsupportedMediaType
 from transforms.formats import sniff
 from transforms.model import Limits
 from transforms.steps.load import Header, read_header
+from transforms.vector import DEFAULT_DPI
 
 # A tiny HEVC image made once, to learn whether libvips itself decodes HEVC.
 _PROBE_SIDE = 16
 
 
-def read_source(source: bytes, limits: Limits) -> tuple[bytes, Header]:
-    """The bytes the render decodes and their header (a HEIC keeps "heic" as its format)."""
+def read_source(source: bytes, limits: Limits, dpi: int = DEFAULT_DPI) -> tuple[bytes, Header]:
+    """The bytes the render decodes and their header (a HEIC keeps "heic" as its format;
+    an SVG is read at `dpi`)."""
     fmt = sniff(source)
     if fmt != "heic" or len(source) > limits.max_source_bytes or libvips_decodes_hevc():
-        return source, read_header(source, limits)
+        return source, read_header(source, limits, dpi)
     read_header(source, limits)  # the limits, from the HEIC's own header, before decoding
     decoded = decodable(source)
     return decoded, replace(read_header(decoded, limits), format="heic")

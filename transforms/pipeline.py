@@ -59,6 +59,7 @@ from transforms.steps.resize import execute
 from transforms.steps.rotate import rotate
 from transforms.steps.tone import flatten, set_opacity
 from transforms.variables import Facts, planned_steps
+from transforms.vector import chosen_density
 
 
 def render(
@@ -94,7 +95,7 @@ def _render(
     layers: LayerSources,
 ) -> Rendered:
     check_steps(t.steps, limits)
-    source, header = read_source(source, limits)
+    source, header = read_source(source, limits, chosen_density(t))
     check_page(chosen_page(t), header.pages)
     if is_animated(header.format, header.pages, t):
         return _render_animation(t, source, accept, limits, header, layers)

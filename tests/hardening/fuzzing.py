@@ -24,6 +24,10 @@ ENCODERS: dict[str, Callable[[pyvips.Image], bytes]] = {
     "gif": lambda image: bytes(image.gifsave_buffer()),
     "tiff": lambda image: bytes(image.tiffsave_buffer(compression="deflate")),
     "avif": lambda image: bytes(image.heifsave_buffer(compression="av1")),
+    "svg": lambda image: (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{image.width}" height="{image.height}">'
+        '<rect width="50%" height="50%" fill="#0a0" opacity="0.5"/></svg>'
+    ).encode(),
 }
 
 
@@ -92,6 +96,7 @@ PARAMETER = st.one_of(
     _with_value("bo", st.sampled_from(["3px_solid_black", "0px_solid_red", "9999px_solid_x"])),
     _with_value("o", NUMBER),
     _with_value("pg", st.sampled_from(["1", "2", "-1", "0", "1-3", "999"])),
+    _with_value("dn", st.sampled_from(["1", "144", "1200", "0", "x"])),
     _with_value("l", st.sampled_from(["text:Arial_20:Hi", "good-png", "missing", "text:"])),
     _with_value("t", st.sampled_from(["thumb", "unknown"])),
     EFFECT,

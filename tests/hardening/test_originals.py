@@ -54,7 +54,6 @@ def client(make_settings: Callable[..., Settings], originals: Path) -> TestClien
         ("/notes.jpg", 415, "not an image"),
         ("/broken.jpg", 422, "could not be decoded"),
         ("/fake.png", 422, "could not be decoded"),
-        ("/huge.svg", 415, "not an image"),
     ],
 )
 def test_an_untransformed_original_is_checked_before_it_is_served(
@@ -83,8 +82,8 @@ def test_a_valid_original_is_served_byte_for_byte(
     [
         ("/w_100/long.gif", 413, "1500 frames or pages (the limit is 1000)"),
         ("/w_100,pg_3/pages.tiff", 413, "1500 frames or pages (the limit is 1000)"),
-        ("/w_100/huge.svg", 415, "not an image"),
-        ("/w_100/huge.png", 404, "huge"),  # the SVG is no candidate for another format
+        ("/w_100/huge.svg", 413, "40000.0 megapixels"),
+        ("/huge.png", 413, "40000.0 megapixels"),  # a PNG of the SVG is a rasterisation
     ],
 )
 def test_costly_originals_are_refused_from_the_header_and_never_rasterised(
@@ -113,3 +112,35 @@ def test_within_the_page_limit_an_animation_renders(
         response = client.get("/w_4/short.gif")
     assert response.status_code == 200
     assert pyvips.Image.new_from_buffer(response.content, "", n=-1).get("n-pages") == 12
+
+
+LOGO_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><script>x()</script></svg>'
+)
+
+
+@pytest.mark.parametrize("url", ["/logo-art.svg", "/logo-art"])
+def test_an_untransformed_svg_is_served_as_it_is_with_a_policy(
+    make_settings: Callable[..., Settings], originals: Path, url: str
+) -> None:
+    (originals / "logo-art.svg").write_bytes(LOGO_SVG)
+    with TestClient(create_app(make_settings())) as client:
+        response = client.get(url)
+        rasterised = client.get("/dn_144/logo-art.svg")
+    assert response.status_code == 200
+    assert response.content == LOGO_SVG
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "sandbox" in response.headers["content-security-policy"]
+    assert rasterised.headers["content-type"] == "image/png"
+    assert pyvips.Image.new_from_buffer(rasterised.content, "").width == 80
+
+
+def test_a_malformed_svg_is_unprocessable(
+    make_settings: Callable[..., Settings], originals: Path
+) -> None:
+    (originals / "torn.svg").write_bytes(LOGO_SVG[:50])
+    with TestClient(create_app(make_settings())) as client:
+        response = client.get("/torn.svg")
+    assert response.status_code == 422
+    assert "could not be decoded" in response.headers["x-cld-error"]

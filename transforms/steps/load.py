@@ -1,4 +1,5 @@
 """Load: read the header cheaply, check limits, decode with shrink-on-load, make sRGB.
+SVG originals are read (header) and rasterised (decode) at the requested density.
 
 Plain JPEGs (YCbCr, no colour profile) shrunk on load are decoded by libjpeg-turbo
 through simplejpeg and handed to libvips as memory: the same scaled IDCT, without
@@ -18,6 +19,7 @@ from transforms.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaTy
 from transforms.formats import sniff
 from transforms.limits import check_source_bytes
 from transforms.model import Limits
+from transforms.vector import DEFAULT_DPI
 
 # The libvips loader (`vips-loader`, e.g. jpegload_buffer) each sniffed format must open with.
 _LOADERS = {"jpg": "jpeg", "avif": "heif", "heic": "heif"}
@@ -37,6 +39,7 @@ class Header:
     # A JPEG in YCbCr with no embedded colour profile: simplejpeg can decode it.
     plain_jpeg: bool = False
     resolution: tuple[float, float] = (1.0, 1.0)  # pixels per millimetre, as libvips has it
+    dpi: int = DEFAULT_DPI  # an SVG's density: its size above, and its decode, are at it
 
     def upright(self, ignore_orientation: bool) -> tuple[int, int]:
         if self.orientation in _TRANSPOSED and not ignore_orientation:
@@ -44,34 +47,40 @@ class Header:
         return (self.width, self.height)
 
 
-def read_header(source: bytes, limits: Limits) -> Header:
+def read_header(source: bytes, limits: Limits, dpi: int = DEFAULT_DPI) -> Header:
     """Sniff and open the original lazily; refuse non-images (415), unreadable headers
-    (422), oversized ones and ones with too many frames or pages (413)."""
+    (422), oversized ones and ones with too many frames or pages (413). An SVG's size is
+    the one it declares at `dpi`: a huge one is refused here, never rasterised."""
     check_source_bytes(len(source), limits)
-    fmt, image = open_original(source)
+    fmt, image = open_original(source, dpi)
     header = Header(fmt, image.width, image.height, _int_field(image, "orientation", 1),
                     _int_field(image, "n-pages", 1), _plain_jpeg(fmt, image),
-                    (image.xres, image.yres))  # fmt: skip
+                    (image.xres, image.yres), dpi)  # fmt: skip
     _check_pages(header, limits)
     _check_pixels(header, limits)
     return header
 
 
-def open_original(source: bytes) -> tuple[str, pyvips.Image]:
+def open_original(source: bytes, dpi: int = DEFAULT_DPI) -> tuple[str, pyvips.Image]:
     """The format (from the magic bytes) and the lazily opened image: only the header is
-    read, no pixel is decoded. 415 for what is not an image (SVG and PDF included: they
-    are never rasterised), 422 when the header cannot be read as that format."""
+    read, no pixel is decoded (an SVG is parsed at `dpi`, not rasterised). 415 for what
+    is not an image (PDF included), 422 when the header cannot be read as that format."""
     fmt = sniff(source)
     if fmt is None:
         raise UnsupportedMediaType("The original is not an image pixcast can read")
     try:
-        image = pyvips.Image.new_from_buffer(source, "")
+        image = pyvips.Image.new_from_buffer(source, "", **_density(fmt, dpi))
     except pyvips.Error:
         raise Unprocessable(f"The original {fmt} image could not be decoded") from None
     loader = str(image.get("vips-loader")) if image.get_typeof("vips-loader") else ""
     if not loader.startswith(_LOADERS.get(fmt, fmt)):
         raise Unprocessable(f"The original {fmt} image could not be decoded as {fmt}")
     return fmt, image
+
+
+def _density(fmt: str, dpi: int) -> dict[str, object]:
+    """The loader option that sets an SVG's density (other formats have none)."""
+    return {"dpi": dpi} if fmt == "svg" else {}
 
 
 def _check_pages(header: Header, limits: Limits) -> None:
@@ -137,7 +146,7 @@ def load(
         fast = _turbo_decode(source, header, shrink)
         if fast is not None:
             return _oriented(fast, header, ignore_orientation)
-    options: dict[str, object] = dict(frames or {})
+    options: dict[str, object] = dict(frames or {}) | _density(header.format, header.dpi)
     if shrink > 1:
         options |= {"shrink": shrink} if header.format == "jpg" else {"scale": 1 / shrink}
     if streaming and (ignore_orientation or header.orientation in (0, 1)):
