@@ -26,6 +26,7 @@ from server.origins import SourceIdentity
 from transforms.formats import accept_bucket
 from transforms.grammar import canonical
 from transforms.model import Rendered, Transformation
+from transforms.variables import SourceFacts
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +49,22 @@ def result_key(
     source: SourceIdentity,
     accept: str | None,
     layers: list[object] | None = None,
+    facts: SourceFacts | None = None,
 ) -> str:
     """sha256 over the canonical transformation, the source version, the Accept bucket
     and the versions of the layers' sources (server.layers.LocatedLayers.key).
 
     The bucket is part of the key only when the format is negotiated (`f_auto`), so other
-    URLs share one entry whatever the client accepts.
+    URLs share one entry whatever the client accepts. `facts` (the original's stored tags
+    and context) are part of it only for transformations whose conditions read them, so a
+    `tags` call never leaves `if_!sale!_in_tags` serving the old branch.
     """
     bucket = accept_bucket(accept) if t.negotiates_format else None
     parts = [KEY_SCHEMA, canonical(t), source_part(source), bucket]
     if layers:  # only with layers, so every other key stays what it was
         parts.append(layers)
+    if facts is not None:
+        parts.append([list(facts.tags), dict(facts.context), dict(facts.metadata)])
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -19,7 +19,7 @@ from server.concurrency import run_io
 from server.deadlines import within_deadline
 from server.errors import guarded
 from server.layers import NO_LAYERS, LocatedLayers, locate_layers, read_layers
-from server.library.versions import check_version
+from server.library.versions import check_version, source_facts
 from server.origins import Original, SourceIdentity
 from server.security import check_request
 from server.state import AppState, Services
@@ -31,6 +31,7 @@ from transforms.grammar import parse_url
 from transforms.hints import apply_hints
 from transforms.model import Rendered, Transformation
 from transforms.steps.load import open_original
+from transforms.variables import NO_FACTS, SourceFacts
 
 # Printable ASCII passes through as the client sent it; spaces and raw non-ASCII bytes
 # (some clients send UTF-8 unescaped) become %XX so the grammar decodes them as UTF-8.
@@ -106,14 +107,15 @@ async def variant(
     accept = request.headers.get("accept")
     with timings.measure("origin"):
         layers = await locate_layers(services, t)  # a changed overlay is a new result
-    key = result_key(t, source, accept, layers.key)
+        facts = await source_facts(services, t)  # changed tags are a new result
+    key = result_key(t, source, accept, layers.key, facts)
     with timings.measure("cache"):
         cached = await results.lookup(services.cache, services.shared, key)
     if cached is not None:
         return cached, layers.newest(source), "HIT"
 
     async def render() -> tuple[Rendered, SourceIdentity]:
-        return await render_and_store(services, t, source, original, accept, timings, layers)
+        return await render_and_store(services, t, source, original, accept, timings, layers, facts)
 
     async def stored() -> tuple[Rendered, SourceIdentity] | None:
         # Another process or replica rendered it while this one waited for the key's lock.
@@ -133,6 +135,7 @@ async def render_and_store(
     accept: str | None,
     timings: Timings,
     layers: LocatedLayers = NO_LAYERS,
+    facts: SourceFacts | None = None,
 ) -> tuple[Rendered, SourceIdentity]:
     started = time.time()  # a purge from now on keeps this render's result out
     # The turn comes first: requests waiting for one hold no original's bytes.
@@ -146,10 +149,11 @@ async def render_and_store(
             rendered = await turn.run(
                 services.render, t, original.data, accept, services.limits,
                 services.detection, source_key(original.identity), sources,
+                facts or NO_FACTS,
             )  # fmt: skip
     # Key by the versions actually read: if a file changed since locate(), the entry
     # belongs to the new version, never to the old one.
-    key = result_key(t, original.identity, accept, layers.key)
+    key = result_key(t, original.identity, accept, layers.key, facts)
     if rendered.cacheable:  # a crop degraded by a failed detector is not kept
         with timings.measure("cache"):
             await results.store(

@@ -17,12 +17,13 @@ from server.settings import Settings
 from server.storage.shared import SharedStore
 from transforms.context import LayerSources
 from transforms.model import Limits, Rendered, Transformation
+from transforms.variables import SourceFacts
 
 if TYPE_CHECKING:
     from server.library.service import Library
 
 # transforms.pipeline.render: (transformation, original bytes, Accept, limits, detection,
-# source key, layer sources) → Rendered.
+# source key, layer sources, the original's stored tags and context) → Rendered.
 Renderer = Callable[
     [
         Transformation,
@@ -32,6 +33,7 @@ Renderer = Callable[
         RegionService | None,
         str | None,
         LayerSources | None,
+        SourceFacts,
     ],
     Rendered,
 ]

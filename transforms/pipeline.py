@@ -58,7 +58,7 @@ from transforms.steps.load import Decoder, Header, shrink_factor
 from transforms.steps.resize import execute
 from transforms.steps.rotate import rotate
 from transforms.steps.tone import flatten, set_opacity
-from transforms.variables import Facts, planned_steps
+from transforms.variables import NO_FACTS, Facts, SourceFacts, planned_steps
 from transforms.vector import chosen_density
 
 
@@ -70,16 +70,19 @@ def render(
     detection: RegionService | None = None,
     source_key: str | None = None,
     layers: LayerSources | None = None,
+    facts: SourceFacts = NO_FACTS,
 ) -> Rendered:
     """Render `t` from the original's bytes. Blocking: run it in a worker thread.
 
     `detection` finds faces and objects for detection gravities (None: they are a 400);
     `source_key` names the original's bytes so its detections are found once and stored;
-    `layers` holds the bytes of the images its `l_`/`u_` layers name, and the fonts.
+    `layers` holds the bytes of the images its `l_`/`u_` layers name, and the fonts;
+    `facts` are the original's stored tags and context, which conditions read.
     """
     try:
         layers = layers or LayerSources()
-        return _render(t, source, accept, limits or Limits(), detection, source_key, layers)
+        limits = limits or Limits()
+        return _render(t, source, accept, limits, detection, source_key, layers, facts)
     except pyvips.Error as error:
         reason = str(error).strip().splitlines()[0][:200]
         raise Unprocessable(f"pixcast could not process the image: {reason}") from None
@@ -93,12 +96,13 @@ def _render(
     detection: RegionService | None,
     source_key: str | None,
     layers: LayerSources,
+    known: SourceFacts = NO_FACTS,
 ) -> Rendered:
     check_steps(t.steps, limits)
     source, header = read_source(source, limits, chosen_density(t))
     check_page(chosen_page(t), header.pages)
     if is_animated(header.format, header.pages, t):
-        return _render_animation(t, source, accept, limits, header, layers)
+        return _render_animation(t, source, accept, limits, header, layers, known)
     ignore = t.ignores_orientation
     initial = header.upright(ignore)
     keep = t.flag("keep_iptc") is not None  # the metadata is kept: libvips decodes it
@@ -106,7 +110,8 @@ def _render(
     regions = None
     if detection is not None:
         regions = detection.for_source(source_key, lambda: _probe(decoder))
-    facts = Facts(initial, header.pages, lambda: initial, _face_count(regions), chosen_page(t) or 1)
+    faces, page = _face_count(regions), chosen_page(t) or 1
+    facts = Facts(initial, header.pages, lambda: initial, faces, page, known)
     steps = planned_steps(t.steps, facts, parse_value)
     head = next(steps, None)
     mapping = Mapping(*initial)
@@ -154,6 +159,7 @@ def _render_animation(
     limits: Limits,
     header: Header,
     layers: LayerSources,
+    known: SourceFacts = NO_FACTS,
 ) -> Rendered:
     """Every frame through every step, with one plan per step. Detection gravities use
     the centre on animations, as in Cloudinary."""
@@ -164,7 +170,7 @@ def _render_animation(
     context.animated = True
     context.palette, context.frames = _budgeted(t, header, accept, animated=True), len(frames)
     # Nothing is detected on animations (as in Cloudinary): fc is 0.
-    facts = Facts(size, header.pages, lambda: context.size, lambda: 0)
+    facts = Facts(size, header.pages, lambda: context.size, lambda: 0, source=known)
     ran: list[Step] = []
     for step in planned_steps(t.steps, facts, parse_value):
         check_deadline()

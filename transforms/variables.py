@@ -22,6 +22,7 @@ from transforms.expressions import (
     parse_condition,
     parse_expression,
     references,
+    tokens,
     written_in,
 )
 from transforms.geometry import requested_size
@@ -151,6 +152,22 @@ def _flattened(steps: tuple[Step, ...]) -> Iterator[Step]:
 def is_block(step: Step) -> bool:
     """`if_w_gt_100` alone opens a block; with other parameters it guards that component."""
     return replace(step, condition=None) == Step()
+
+
+def reads_source_facts(steps: tuple[Step, ...]) -> bool:
+    """Whether a condition or expression reads the original's tags, context or metadata
+    (so its result depends on them, not only on the pixels)."""
+    texts = [text for step in _flattened(steps) for text in _expressions(step)]
+    return any(_reads_facts(part) for text in texts for part in tokens(text))
+
+
+def _expressions(step: Step) -> list[str]:
+    found = [step.condition] if step.condition else []
+    return found + [text for _name, text in step.variables + step.deferred]
+
+
+def _reads_facts(token: str) -> bool:
+    return token == "tags" or token.startswith(("ctx:!", "md:!"))
 
 
 def uses_variables(steps: tuple[Step, ...]) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pyvips
 from cloudinary.utils import api_sign_request
 from starlette.testclient import TestClient
 
@@ -289,3 +290,17 @@ def test_rename_refuses_a_taken_id_unless_overwrite(client: TestClient, original
     moved = client.post(path, data=signed(fields | {"overwrite": "true"})).json()
     assert (moved["public_id"], moved["format"]) == ("to", "png")
     assert sorted(p.name for p in originals.iterdir() if p.is_file()) == ["kept.png", "to.png"]
+
+
+def test_tag_conditions_read_the_stored_tags(client: TestClient) -> None:
+    post(client, signed({"public_id": "promo", "tags": "sale,new"}))
+    url = "/image/upload/if_!sale!_in_tags/w_100/if_else/w_50/if_end/promo.png"
+    assert width(client.get(url).content) == 100
+    fields = {"tag": "sale", "public_ids": "promo", "command": "remove"}
+    assert client.post("/v1_1/demo/image/tags", data=signed(fields)).status_code == 200
+    again = client.get(url)
+    assert width(again.content) == 50 and again.headers["x-cache"] == "MISS"
+
+
+def width(data: bytes) -> int:
+    return int(pyvips.Image.new_from_buffer(data, "").width)
