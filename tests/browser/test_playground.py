@@ -106,7 +106,7 @@ def test_upload_by_file_and_by_drop_and_a_refusal(page: Page, server: str, tmp_p
     uploaded = page.locator("#upload-list button[aria-pressed=true]")
     expect(uploaded).to_contain_text("my-holiday-")
     page.wait_for_selector("body[data-result=ready]")
-    assert "/playground/uploads/image/upload/" in page.inner_text("#url")
+    expect(page.locator("#url")).to_contain_text("/playground/uploads/image/upload/")
 
     logo = base64.b64encode((IMAGES / "logo.png").read_bytes()).decode()
     dropped = page.evaluate_handle(

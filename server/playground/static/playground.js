@@ -229,6 +229,8 @@
     original.alt = `The original: ${image.public_id}`;
     $("original-info").textContent = formatBytes(image.bytes);
     $("overlay").replaceChildren();
+    // The result on show belongs to the image before: it is stale until this one renders.
+    document.body.dataset.result = "loading";
     scheduleUpdate(0);
   }
 
