@@ -94,8 +94,10 @@ class LibraryOriginals:
             if isinstance(storage, S3Storage)
         }
 
-    def route(self, key: str) -> tuple[Originals, str]:
-        """The backend holding `key`, and the key there; 400 for a read-only origin."""
+    def route(self, key: str, writing: bool = False) -> tuple[Originals, str]:
+        """The backend holding `key`, and the key there. Writing under a read-only (HTTP)
+        origin is a 400; reading or deleting there looks in the directory, where the asset
+        was put if the prefix was mapped after its upload."""
         check_public_id(key)
         path, _, suffix = key.rpartition(".")
         found = None if self.origins is None else self.origins.mapping_of(path)
@@ -103,6 +105,8 @@ class LibraryOriginals:
             return self.directory, key
         prefix, storage = found
         if not isinstance(storage, S3Storage):
+            if not writing:
+                return self.directory, key
             raise BadRequest(
                 f"Invalid public id: {path} is in {prefix}, which is mapped to an HTTP origin "
                 "(read-only); upload it to another folder"
@@ -120,7 +124,7 @@ class LibraryOriginals:
         return backend.exists(there)
 
     def put(self, key: str, data: bytes, check: Callable[[], None] | None = None) -> str:
-        backend, there = self.route(key)
+        backend, there = self.route(key, writing=True)
         return backend.put(there, data, check)
 
     def delete(self, key: str) -> None:
@@ -132,7 +136,7 @@ class LibraryOriginals:
             commit()
             return
         source, old_there = self.route(old)
-        target, new_there = self.route(new)
+        target, new_there = self.route(new, writing=True)
         if source is target:
             source.move(old_there, new_there, commit)
             return
