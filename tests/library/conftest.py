@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,7 @@ class Served:
     url: str
     originals: Path
     sdk: dict[str, str]
-    s3: MotoS3 | None = None
+    s3: MotoS3 | None = field(default=None, repr=False)  # its test keys stay out of reports
     bucket: str = ""
 
     def stored(self, key: str) -> bool:
@@ -98,7 +98,7 @@ def served(
     if database == "postgresql":
         socket_dir: Path = request.getfixturevalue("postgres_socket")
         environ["PIXCAST_DATABASE_URL"] = fresh_database(socket_dir, f"pixcast_e2e_{next(_names)}")
-    s3: MotoS3 | None = None
+    s3: MotoS3 | None = field(default=None, repr=False)  # its test keys stay out of reports
     bucket = ""
     if storage == "s3":
         s3 = request.getfixturevalue("moto_s3")
