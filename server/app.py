@@ -72,7 +72,8 @@ def lifespan_for(
             detection = share_detections(detection, store, services.shared, settings)
         if metrics is not None:
             count_detectors(detection.detectors, metrics)
-        services = replace(services, detection=detection, library=build_library(settings))
+        library = build_library(settings, services.origins)
+        services = replace(services, detection=detection, library=library)
         try:
             yield {"services": services}
         finally:

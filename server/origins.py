@@ -235,13 +235,21 @@ class Origins:
     def mapped(self, want: Wanted) -> Remote | None:
         """`media/cat` + `.jpg` with `media/` → `https://cdn/assets/` is `cat.jpg` there
         (percent-encoded for HTTP; an S3 key is the plain path)."""
+        found = self.mapping_of(want.path)
+        if found is None:
+            return None
+        prefix, storage = found
+        rest = want.path[len(prefix) :]
+        if isinstance(storage, HttpStorage):
+            rest = quote(rest, safe="/")
+        key = rest + (f".{want.suffix}" if want.suffix else "")
+        return Remote(storage, key, want.public_id)
+
+    def mapping_of(self, path: str) -> tuple[str, Storage] | None:
+        """The `origins` prefix that holds `path` (a delivery path) and its storage."""
         for prefix, storage in self.mapping.items():
-            if want.path.startswith(prefix):
-                rest = want.path[len(prefix) :]
-                if isinstance(storage, HttpStorage):
-                    rest = quote(rest, safe="/")
-                key = rest + (f".{want.suffix}" if want.suffix else "")
-                return Remote(storage, key, want.public_id)
+            if path.startswith(prefix):
+                return prefix, storage
         return None
 
     def _remote_at(self, url: str) -> Remote:

@@ -108,7 +108,11 @@ class RemoteOriginals:
         return None if data is None else Original(data, source)
 
     async def forget(self, url: str) -> None:
-        await run_io(self._store.delete, _record_key(url))
+        await run_io(self.forget_now, url)
+
+    def forget_now(self, url: str) -> None:
+        """Drop what is known about `url` (blocking): the next locate fetches it again."""
+        self._store.delete(_record_key(url), retry=True)
 
     def close(self) -> None:
         self._store.close()

@@ -2,7 +2,7 @@
 (temporary name → checked → renamed into place), get and delete, by key
 (`<folder>/<public id>.<format>`, below the originals root).
 
-Shaped as the storage interface's get/put/delete, so an S3 backend can stand in later.
+One of the library's `Originals` (server/library/originals.py); S3 buckets are the other.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from server.origins import check_public_id
+from server.handlers import source_key
+from server.origins import SourceIdentity, check_public_id
+from transforms.errors import NotFound
 
 # Partial uploads wait here, on the originals' file system, so the rename is atomic.
 INCOMING = ".pixcast-incoming"
@@ -34,14 +36,18 @@ class OriginalsDirectory:
         return self.root / key
 
     def get(self, key: str) -> bytes:
-        return self.path(key).read_bytes()
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"Resource not found - {key} (not in the originals)") from None
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def put(self, key: str, data: bytes, check: Callable[[Path], None] | None = None) -> Path:
-        """Write `data` under a temporary name, let `check` read that file (it raises to
-        refuse it), then rename it to `key`. Nothing is left behind when anything fails."""
+    def put(self, key: str, data: bytes, check: Callable[[], None] | None = None) -> str:
+        """Write `data` under a temporary name, run `check` (it raises to refuse the bytes),
+        then rename it to `key`; the detection store's key for the placed file. Nothing is
+        left behind when anything fails."""
         final = self.path(key)
         self.incoming.mkdir(exist_ok=True)
         handle, name = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
@@ -53,30 +59,29 @@ class OriginalsDirectory:
                 os.fsync(output.fileno())
             os.chmod(partial, 0o644)
             if check is not None:
-                check(partial)
+                check()
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(partial, final)
             _sync_directory(final.parent)
         finally:
             partial.unlink(missing_ok=True)
-        return final
+        return stored_source_key(final)
 
-    def delete(self, key: str) -> bool:
-        """Remove the file; False when there was none."""
+    def delete(self, key: str) -> None:
+        """Remove the file; a missing one is not an error."""
         path = self.path(key)
         try:
             path.unlink()
         except FileNotFoundError:
-            return False
+            return
         _sync_directory(path.parent)
-        return True
 
-    def move(self, old: str, new: str) -> None:
-        """Rename one file to another key (same file system: atomic)."""
-        target = self.path(new)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path(old), target)
-        _sync_directory(target.parent)
+    def move(self, old: str, new: str, commit: Callable[[], None]) -> None:
+        """Copy to `new` (atomically, as any put), commit, then remove `old`: the row that
+        `commit` switches names a file that exists at every moment."""
+        self.put(new, self.get(old))
+        commit()
+        self.delete(old)
 
     def sweep(self, now: float | None = None) -> int:
         """Delete partial files left by a crashed upload; how many were removed."""
@@ -99,3 +104,9 @@ def _sync_directory(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def stored_source_key(final: Path) -> str:
+    """The detection store's key for the file as delivery will read it."""
+    resolved = final.resolve()
+    return source_key(SourceIdentity.of(resolved, os.stat(resolved)))

@@ -1,13 +1,13 @@
-"""One upload, in the order that keeps the library consistent through a crash: the bytes
-go to a temporary name, the header (and the detectors) read that file, it is renamed into
-place, and only then is the row committed. A crash before the rename leaves the old asset;
-after it, the new bytes (with the old row until the commit); never a row without bytes.
+"""One upload, in the order that keeps the library consistent through a crash: the header
+(and the detectors) read the bytes, which are then put in place whole (a temporary file
+renamed in the originals directory, or one PUT to an S3 origin), and only then is the row
+committed. A crash before that leaves the old asset; after it, the new bytes (with the old
+row until the commit); never a row without bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -15,12 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from detectors.service import RegionService
-from server.handlers import source_key
 from server.library import params, tagging
 from server.library.intake import Header, Incoming, check_header
 from server.library.repository import Box, Resource
 from server.library.service import Library, file_key
-from server.origins import SourceIdentity
 from transforms import formats
 from transforms.errors import UnsupportedMediaType
 from transforms.model import Limits
@@ -85,19 +83,19 @@ def place(
         return Placed(old, existing=True)
     checked: list[tuple[Header, tagging.Detections]] = []
 
-    def check(partial: Path) -> None:
-        header = check_header(partial, limits)
+    def check() -> None:
+        header = check_header(incoming.data, limits)
         checked.append((header, tagging.detect(detection, incoming.data, options.detectors)))
 
     header = sniffed(incoming)
     key = file_key(options.type, options.public_id, header.format)
-    final = library.blobs.put(key, incoming.data, check)
+    stored_as = library.blobs.put(key, incoming.data, check)
     header, detections = checked[0]
     resource = _resource(options, incoming, header, detections, _next_version(old))
     library.repository.save(resource)
     if old is not None and library.key(old) != key:
         library.blobs.delete(library.key(old))  # the same id in another format
-    tagging.seed(detection, stored_source_key(final), detections)
+    tagging.seed(detection, stored_as, detections)
     return Placed(resource)
 
 
@@ -107,12 +105,6 @@ def sniffed(incoming: Incoming) -> Header:
     if found is None:
         raise UnsupportedMediaType("Invalid image file: not an image format pixcast reads")
     return Header(found, 0, 0)
-
-
-def stored_source_key(final: Path) -> str:
-    """The detection store's key for the file as delivery will read it."""
-    resolved = final.resolve()
-    return source_key(SourceIdentity.of(resolved, os.stat(resolved)))
 
 
 def _next_version(old: Resource | None) -> int:

@@ -9,7 +9,6 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyvips
 from starlette.datastructures import UploadFile
@@ -86,14 +85,13 @@ async def _fetched(services: Services, url: str) -> Incoming:
     return Incoming(fetched.data, name)
 
 
-def check_header(path: Path, limits: Limits) -> Header:
-    """Format, size and pixel limits from the file's header (blocking; no decode)."""
-    with path.open("rb") as handle:
-        found = formats.sniff(handle.read(4096))
+def check_header(data: bytes, limits: Limits) -> Header:
+    """Format, size and pixel limits from the upload's header (blocking; no decode)."""
+    found = formats.sniff(data[:4096])
     if found is None:
         raise UnsupportedMediaType("Invalid image file: not an image format pixcast reads")
     try:
-        image = pyvips.Image.new_from_file(str(path), access="sequential")
+        image = pyvips.Image.new_from_buffer(data, "", access="sequential")
         width, height, pages = image.width, image.height, _pages(image)
         orientation = image.get("orientation") if image.get_typeof("orientation") else 1
     except pyvips.Error:

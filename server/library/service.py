@@ -1,5 +1,6 @@
-"""The library as one shared resource of the app: metadata repository, originals directory
-and credentials, built in the lifespan and reached as `services.library`."""
+"""The library as one shared resource of the app: metadata repository, where the originals
+live (the directory or S3 origins) and credentials, built in the lifespan and reached as
+`services.library`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,21 @@ from dataclasses import dataclass
 
 from server.credentials import Credentials
 from server.library.blobs import OriginalsDirectory
+from server.library.originals import LibraryOriginals
 from server.library.repository import Repository, Resource, engine_url
+from server.origins import Origins
 from server.settings import Settings
 
 
 @dataclass(frozen=True)
 class Library:
     repository: Repository
-    blobs: OriginalsDirectory
+    blobs: LibraryOriginals
     credentials: Credentials
 
     def key(self, resource: Resource) -> str:
-        """Where the resource's bytes are below the originals root."""
+        """The resource's key in the library's originals (below the originals root, or the
+        delivery path an S3 origin maps)."""
         return file_key(resource.type, resource.public_id, resource.format)
 
     def lookup(self, type_: str, public_id: str) -> Resource | None:
@@ -38,10 +42,11 @@ def file_key(type_: str, public_id: str, fmt: str) -> str:
     return f"{folder}{public_id}.{fmt}"
 
 
-def build_library(settings: Settings) -> Library:
+def build_library(settings: Settings, origins: Origins | None = None) -> Library:
+    """The library; with `origins`, uploads under an S3-mapped prefix go to that bucket."""
     library = Library(
         Repository(engine_url(settings.database_url, settings.library_path)),
-        OriginalsDirectory(settings.originals),
+        LibraryOriginals(OriginalsDirectory(settings.originals), origins),
         Credentials.of(settings),
     )
     library.blobs.sweep()

@@ -233,7 +233,7 @@ def move(
     library: Library, type_: str, old: str, target: tuple[str, str], overwrite: bool
 ) -> Resource:
     """Copy the bytes to the new key, switch the row, then remove the old bytes: at every
-    moment the row names bytes that exist."""
+    moment the row names bytes that exist (in S3 two keys, so a crash may leave both)."""
     resource = library.repository.get(type_, old)
     if resource is None:
         raise NotFound(f"Resource not found - {old}")
@@ -242,10 +242,12 @@ def move(
     if taken is not None and not overwrite:
         raise BadRequest(f"to_public_id {new_id} already exists")
     moved = renamed(resource, new_id, new_type)
-    library.blobs.put(library.key(moved), library.blobs.get(library.key(resource)))
-    library.repository.rename(type_, old, moved)
-    library.blobs.delete(library.key(resource))
-    if taken is not None and library.key(taken) != library.key(moved):
+    library.blobs.move(
+        library.key(resource),
+        library.key(moved),
+        lambda: library.repository.rename(type_, old, moved),
+    )
+    if taken is not None and library.key(taken) not in (library.key(moved), library.key(resource)):
         library.blobs.delete(library.key(taken))
     return moved
 

@@ -1,6 +1,8 @@
 """The S3 backend (S3, MinIO, R2, GCS's S3 interface) on botocore: SigV4, the AWS credential
 chain, `s3://bucket/prefix?endpoint=&region=&path_style=` URLs. Each blocking call runs in
-a thread under a deadline, so a bucket that stops answering is a 504, not a stuck request."""
+a thread under a deadline, so a bucket that stops answering is a 504, not a stuck request.
+`S3Storage.blocking` makes the same calls in the caller's thread, for code that already
+runs on a worker thread (the library's uploads)."""
 
 from __future__ import annotations
 
@@ -127,6 +129,10 @@ class S3Storage:
     async def stat(self, key: str) -> Version | None:
         return await self._call(lambda: self._head(key), key)
 
+    @property
+    def blocking(self) -> BlockingS3:
+        return BlockingS3(self)
+
     async def _call(self, work: Callable[[], T], name: str) -> T:
         try:
             with anyio.fail_after(self.timeout):
@@ -207,6 +213,39 @@ class S3Storage:
         return PayloadTooLarge(
             f"The original {name} is larger than the limit of {self.max_bytes} bytes"
         )
+
+
+class BlockingS3:
+    """One bucket prefix's objects, called in the caller's thread (never on the event loop):
+    botocore's connect and read timeouts bound each call, as `request_timeout` allows."""
+
+    def __init__(self, storage: S3Storage) -> None:
+        self.storage = storage
+
+    def get(self, key: str) -> bytes | None:
+        """The whole object (within the storage's byte cap), or None when it is missing."""
+        blob = self.storage._get(key, None, key)
+        return None if blob is None else blob.data
+
+    def put(self, key: str, data: bytes) -> Version:
+        """One PUT of the whole object: readers see the old bytes or the new ones."""
+        answer = self.storage._request("put_object", key, Body=data)
+        return Version(answer.get("ETag"), None, len(data))
+
+    def copy(self, old: str, new: str) -> None:
+        """A copy inside the bucket (no bytes pass through pixcast); `old` stays."""
+        source = {"Bucket": self.storage.bucket, "Key": self.storage.location.prefix + old}
+        try:
+            self.storage._request("copy_object", new, CopySource=source)
+        except _Missing:
+            raise StorageError(f"Bucket {self.storage.bucket} has no object {old}") from None
+
+    def delete(self, key: str) -> None:
+        """Removing a missing key is not an error (as S3 answers)."""
+        self.storage._request("delete_object", key)
+
+    def exists(self, key: str) -> bool:
+        return self.storage._head(key) is not None
 
 
 class _Missing(Exception):

@@ -1,17 +1,20 @@
 """Fixtures for the library: every test that takes `database_url` runs twice, against
-SQLite (the empty URL: a file under tmp_path) and against a real PostgreSQL server."""
+SQLite (the empty URL: a file under tmp_path) and against a real PostgreSQL server; a
+`served` pixcast runs with each database and each place for originals (the directory, or
+S3 origins on the session's S3 API server)."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import running_pixcast
 from tests.library.postgres import fresh_database, postgres_server
+from tests.s3server import MotoS3, aws_environment, new_bucket
 
 _names = itertools.count()
 
@@ -34,30 +37,73 @@ KEY, SECRET = "pixcast-key", "pixcast-secret"
 OLD_KEY, OLD_SECRET = "retired-key", "retired-secret"
 
 
+# The folders the SDK tests upload to; with S3 originals each is an S3 origin (the unsigned
+# uploads' random ids stay in the directory).
+S3_FOLDERS = ("sdk/", "versions/", "admin/", "keys/")
+S3_PREFIX = "library/"
+
+
 @dataclass(frozen=True)
 class Served:
     """A pixcast started for real on loopback, with its originals and the SDK options
-    (upload_prefix, cloud_name, api_key, api_secret) that point pycloudinary at it."""
+    (upload_prefix, cloud_name, api_key, api_secret) that point pycloudinary at it; with
+    S3 originals, the bucket holding `S3_FOLDERS`."""
 
     url: str
     originals: Path
     sdk: dict[str, str]
+    s3: MotoS3 | None = field(default=None, repr=False)  # its test keys stay out of reports
+    bucket: str = ""
+
+    def stored(self, key: str) -> bool:
+        """Whether the original `<public id>.<format>` exists where this server keeps it."""
+        if self.s3 is None:
+            return (self.originals / key).is_file()
+        listed = self.s3.client().list_objects_v2(Bucket=self.bucket, Prefix=S3_PREFIX + key)
+        return any(item["Key"] == S3_PREFIX + key for item in listed.get("Contents", []))
+
+    def object(self, key: str) -> bytes:
+        assert self.s3 is not None
+        found = self.s3.client().get_object(Bucket=self.bucket, Key=S3_PREFIX + key)
+        data: bytes = found["Body"].read()
+        return data
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def s3_origins(bucket: str) -> str:
+    """PIXCAST_ORIGINS mapping each of S3_FOLDERS to the same folder under S3_PREFIX."""
+    return ",".join(f"{folder}=s3://{bucket}/{S3_PREFIX}{folder}" for folder in S3_FOLDERS)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        ("sqlite", "directory"),
+        ("postgresql", "directory"),
+        ("sqlite", "s3"),
+        ("postgresql", "s3"),
+    ],
+    ids=lambda param: "-".join(param),
+)
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp(f"pixcast-library-{request.param}")
+    database, storage = request.param
+    root = tmp_path_factory.mktemp(f"pixcast-library-{database}-{storage}")
     environ = {
         "PIXCAST_API_KEY": f"{KEY},{OLD_KEY}",
         "PIXCAST_API_SECRET": f"{SECRET},{OLD_SECRET}",
         "PIXCAST_LIBRARY_PATH": str(root / "library.sqlite3"),
         "PIXCAST_UNSIGNED_UPLOAD_PRESETS": "open-preset",
     }
-    if request.param == "postgresql":
+    if database == "postgresql":
         socket_dir: Path = request.getfixturevalue("postgres_socket")
         environ["PIXCAST_DATABASE_URL"] = fresh_database(socket_dir, f"pixcast_e2e_{next(_names)}")
+    s3: MotoS3 | None = field(default=None, repr=False)  # its test keys stay out of reports
+    bucket = ""
+    if storage == "s3":
+        s3 = request.getfixturevalue("moto_s3")
+        bucket = new_bucket(s3)
+        environ |= aws_environment(s3, root) | {"PIXCAST_ORIGINS": s3_origins(bucket)}
     with running_pixcast(root, environ) as url:
         sdk = {"upload_prefix": url, "cloud_name": "demo", "api_key": KEY, "api_secret": SECRET}
-        yield Served(url, root / "originals", sdk)
+        yield Served(url, root / "originals", sdk, s3, bucket)

@@ -1,5 +1,6 @@
-"""pycloudinary, unchanged, against a pixcast on loopback (SQLite and PostgreSQL): upload →
-deliver with g_face → tag → list by tag → rename → destroy → 404, and the Admin API."""
+"""pycloudinary, unchanged, against a pixcast on loopback (SQLite and PostgreSQL; originals
+in the directory or in S3 origins): upload → deliver with g_face → tag → list by tag →
+rename → destroy → 404, and the Admin API."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ def test_the_sdk_round_trip(served: Served) -> None:
     version = uploaded["version"]
     assert uploaded["url"] == f"{served.url}/image/upload/v{version}/sdk/astro.jpg"
 
+    assert served.stored("sdk/astro.jpg")  # where delivery reads it, directory or bucket
+    if served.s3 is not None:
+        assert served.object("sdk/astro.jpg") == ASTRONAUT.read_bytes()
+        assert not (served.originals / "sdk" / "astro.jpg").exists()
     delivered = httpx.get(uploaded["url"])
     assert delivered.status_code == 200 and delivered.content == ASTRONAUT.read_bytes()
     before = detector_runs(served.url)
@@ -78,12 +83,13 @@ def test_the_sdk_round_trip(served: Served) -> None:
     assert moved["public_id"] == "sdk/renamed"
     assert httpx.get(f"{served.url}/image/upload/sdk/astro.jpg").status_code == 404
     assert httpx.get(f"{served.url}/image/upload/w_30/sdk/renamed.jpg").status_code == 200
+    assert served.stored("sdk/renamed.jpg") and not served.stored("sdk/astro.jpg")
 
     assert cloudinary.uploader.destroy("sdk/renamed", **sdk)["result"] == "ok"
     assert httpx.get(f"{served.url}/image/upload/w_30/sdk/renamed.jpg").status_code == 404
     assert httpx.get(f"{served.url}/image/upload/sdk/renamed.jpg").status_code == 404
     assert cloudinary.uploader.destroy("sdk/renamed", **sdk)["result"] == "not found"
-    assert not (served.originals / "sdk" / "renamed.jpg").exists()
+    assert not served.stored("sdk/renamed.jpg") and not served.stored("sdk/astro.jpg")
 
 
 def test_a_new_upload_is_a_new_version(served: Served) -> None:
@@ -98,7 +104,8 @@ def test_a_new_upload_is_a_new_version(served: Served) -> None:
     current = httpx.get(f"{served.url}/image/upload/versions/pic.png")
     assert current.content == (IMAGES / "logo.png").read_bytes()
     assert httpx.get(second["url"]).status_code == 200
-    assert not (served.originals / "versions" / "pic.jpg").exists()  # the old format is gone
+    assert not served.stored("versions/pic.jpg")  # the old format is gone
+    assert served.stored("versions/pic.png")
 
 
 def test_the_admin_api_lists_pages_and_deletes(served: Served) -> None:
