@@ -27,7 +27,7 @@ from transforms.expressions import (
 )
 from transforms.geometry import requested_size
 from transforms.layer_grammar import parse_style
-from transforms.model import AngleMode, Layer, LayerKind, Length, Step, Unit
+from transforms.model import AngleMode, Focus, Layer, LayerKind, Length, Step, Unit
 
 BLOCK_ENDS = ("else", "end")
 
@@ -35,12 +35,14 @@ BLOCK_ENDS = ("else", "end")
 @dataclass(frozen=True)
 class SourceFacts:
     """What pixcast knows of the original beyond its pixels: tags, contextual and
-    structured metadata. Empty until the library stores them: tag and metadata
-    conditions are then false."""
+    structured metadata, and custom coordinates (boxes (x, y, width, height) in pixels of
+    the upright original). Empty when the library has none: tag and metadata conditions
+    are then false, and g_custom falls back."""
 
     tags: tuple[str, ...] = ()
     context: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    coordinates: tuple[tuple[int, int, int, int], ...] = ()
 
 
 NO_FACTS = SourceFacts()
@@ -159,6 +161,16 @@ def reads_source_facts(steps: tuple[Step, ...]) -> bool:
     (so its result depends on them, not only on the pixels)."""
     texts = [text for step in _flattened(steps) for text in _expressions(step)]
     return any(_reads_facts(part) for text in texts for part in tokens(text))
+
+
+def reads_coordinates(steps: tuple[Step, ...]) -> bool:
+    """Whether the result depends on the original's custom coordinates: a g_custom crop,
+    or fl_getinfo, which lists them."""
+    return any(_custom_gravity(step) or step.has_flag("getinfo") for step in steps)
+
+
+def _custom_gravity(step: Step) -> bool:
+    return isinstance(step.gravity, Focus) and step.gravity.kind == "custom"
 
 
 def _expressions(step: Step) -> list[str]:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.concurrency import run_io
-from server.handlers import render_and_store
+from server.handlers import render_and_store, variant_inputs
 from server.library import params
 from server.library.answers import (
     answer,
@@ -176,7 +176,10 @@ async def render_eager(
         path = f"/image/{resource.type}/{steps}/{resource.public_id}.{resource.format}"
         t = parse_url(path, services.settings.named_transformations)
         t, source = await services.origins.resolve(t)
-        rendered, _ = await render_and_store(services, t, source, None, None, Timings())
+        layers, facts = await variant_inputs(services, t)  # the tags just stored, too
+        rendered, _ = await render_and_store(
+            services, t, source, None, None, Timings(), layers, facts
+        )
         done.append(
             {
                 "transformation": steps,
