@@ -139,3 +139,30 @@ def test_eager_renders_see_the_uploaded_tags_and_coordinates(client: TestClient)
 )
 def test_only_urls_that_use_them_read_the_coordinates(url: str, reads: bool) -> None:
     assert reads_coordinates(parse_url(url).steps) is reads
+
+
+@pytest.mark.parametrize(
+    ("cloud_name", "path", "status"),
+    [
+        ("mine", "/mine/image/upload/w_20/quads.png", 200),
+        ("mine", "/demo/image/upload/w_20/quads.png", 404),
+        ("mine", "/demo/images/w_20/quads/seo.png", 404),
+        ("mine", "/demo/w_20/quads.png", 404),
+        ("mine", "/image/upload/w_20/quads.png", 200),
+        ("", "/demo/image/upload/w_20/quads.png", 200),
+        ("", "/anything/image/upload/quads.png", 200),
+    ],
+)
+def test_delivery_answers_only_the_configured_cloud(
+    tmp_path: Path, cloud_name: str, path: str, status: int
+) -> None:
+    (tmp_path / "originals").mkdir()
+    (tmp_path / "originals" / "quads.png").write_bytes(quadrants_png())
+    settings = Settings(
+        originals=tmp_path / "originals", cache_dir=tmp_path / "cache", cloud_name=cloud_name
+    )
+    with TestClient(create_app(settings)) as client:
+        answer = client.get(path)
+    assert answer.status_code == status, answer.headers.get("x-cld-error")
+    if status == 404:
+        assert "unknown cloud name demo" in answer.headers["x-cld-error"]
