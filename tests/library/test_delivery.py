@@ -5,7 +5,6 @@ it was taken from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,18 +44,6 @@ def solid(image: pyvips.Image, colour: list[int]) -> bool:
     """Every pixel is `colour` (within PNG's exactness: none off)."""
     bands = [image.extract_band(index) for index in range(3)]
     return all(b.min() == b.max() == value for b, value in zip(bands, colour, strict=True))
-
-
-@pytest.fixture
-def client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
-    (tmp_path / "originals").mkdir()
-    settings = Settings(
-        originals=tmp_path / "originals", cache_dir=tmp_path / "cache",
-        library_path=tmp_path / "library.sqlite3", database_url=database_url,
-        api_key=(KEY,), api_secret=(SECRET,), render_threads=2, detectors="saliency",
-    )  # fmt: skip
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def upload(client: TestClient, **fields: str) -> dict[str, Any]:

@@ -6,43 +6,21 @@ g_face or g_person delivery detects nothing again."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pyvips
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.settings import Settings
 from tests.browser.conftest import IMAGES
-from tests.library.conftest import KEY, SECRET
 from tests.library.test_http_upload import post, signed
 
 REPO = Path(__file__).resolve().parents[2]
 ASTRONAUT = (IMAGES / "astronaut.jpg").read_bytes()
-
-
-@pytest.fixture
-def make_client(tmp_path: Path, database_url: str) -> Iterator[Callable[..., TestClient]]:
-    opened: list[TestClient] = []
-
-    def make(**overrides: Any) -> TestClient:
-        (tmp_path / "originals").mkdir(exist_ok=True)
-        values: dict[str, Any] = {
-            "originals": tmp_path / "originals", "cache_dir": tmp_path / "cache",
-            "library_path": tmp_path / "library.sqlite3", "database_url": database_url,
-            "api_key": (KEY,), "api_secret": (SECRET,), "render_threads": 2,
-            "models_dir": REPO / "models",
-        }  # fmt: skip
-        client = TestClient(create_app(Settings(**(values | overrides))))
-        opened.append(client.__enter__())
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+# pixcast's defaults: every detector it ships (the make_client fixture has saliency only).
+DEFAULTS = {"models_dir": REPO / "models", "detectors": Settings().detectors}
 
 
 def runs(client: TestClient, detector: str) -> float:
@@ -62,7 +40,7 @@ def categorized(client: TestClient, public_id: str, data: bytes, threshold: str)
 def test_people_and_faces_become_tags_in_cloudinarys_shape(
     make_client: Callable[..., TestClient],
 ) -> None:
-    client = make_client()  # pixcast's default detectors: faces, landmarks, people...
+    client = make_client(**DEFAULTS)  # pixcast's default detectors: faces, people...
     done = categorized(client, "astro", ASTRONAUT, "0.5")
     assert {"mine", "face", "person"} <= set(done["tags"])
     result = done["info"]["categorization"]["pixcast"]
@@ -78,7 +56,7 @@ def test_people_and_faces_become_tags_in_cloudinarys_shape(
 def test_a_threshold_above_every_confidence_adds_no_tag(
     make_client: Callable[..., TestClient],
 ) -> None:
-    done = categorized(make_client(), "astro", ASTRONAUT, "1")
+    done = categorized(make_client(**DEFAULTS), "astro", ASTRONAUT, "1")
     assert done["tags"] == ["mine"]
     assert done["info"]["categorization"]["pixcast"]["data"]  # still listed in info
 
@@ -86,7 +64,7 @@ def test_a_threshold_above_every_confidence_adds_no_tag(
 def test_the_first_face_and_person_deliveries_do_not_detect_again(
     make_client: Callable[..., TestClient],
 ) -> None:
-    client = make_client()
+    client = make_client(**DEFAULTS)
     categorized(client, "astro", ASTRONAUT, "0.5")
     before = {name: runs(client, name) for name in ("faces", "people")}
     assert all(count >= 1 for count in before.values())  # the upload detected them
@@ -108,7 +86,7 @@ def sign_png(words: str) -> bytes:
 def test_text_becomes_a_tag_when_the_text_detector_is_on(
     make_client: Callable[..., TestClient],
 ) -> None:
-    client = make_client(detectors="faces,text,saliency")
+    client = make_client(models_dir=REPO / "models", detectors="faces,text,saliency")
     done = categorized(client, "sign", sign_png("Winter sale today"), "0.5")
     assert "text" in done["tags"]
     data = done["info"]["categorization"]["pixcast"]["data"]
