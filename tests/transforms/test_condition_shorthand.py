@@ -21,7 +21,7 @@ def source(width: int) -> bytes:
 @pytest.mark.parametrize(
     ("url", "wide", "narrow"),
     [
-        # The brief's case: one-component condition, an else with parameters, an if_end.
+        # A one-component condition, an else with parameters, an if_end.
         ("/if_w_gt_100,w_100/if_else,w_50/if_end/x.jpg", 100, 50),
         # The same without if_end: the if_else component alone is the else branch.
         ("/if_w_gt_100,w_100/if_else,w_50/x.jpg", 100, 50),
