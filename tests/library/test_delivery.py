@@ -153,3 +153,13 @@ def test_delivery_answers_only_the_configured_cloud(
     assert answer.status_code == status, answer.headers.get("x-cld-error")
     if status == 404:
         assert "unknown cloud name demo" in answer.headers["x-cld-error"]
+
+
+def test_eager_renders_read_their_layers_like_delivery(client: TestClient) -> None:
+    done = upload(client, eager="l_kept,w_20/fl_layer_apply")
+    (overlaid,) = done["eager"]
+    assert (overlaid["width"], overlaid["height"]) == (200, 100)
+    delivered = client.get(overlaid["url"])
+    assert delivered.status_code == 200 and delivered.headers["x-cache"] == "HIT"
+    assert colour_at(decoded(delivered.content), 10, 10) == RED  # the corner is not covered
+    assert colour_at(decoded(delivered.content), 100, 50) != YELLOW  # the logo is on top
