@@ -44,16 +44,6 @@ class RegionStore(Protocol):
         ...
 
 
-CustomCoordinates = Callable[[str], list[Region]]
-"""A source key -> the custom coordinates stored with that source (normalised [0,1] boxes
-labelled 'custom'). The upload API fills them; delivery only reads."""
-
-
-def no_custom_coordinates(key: str) -> list[Region]:
-    """Until uploads store custom coordinates, no source has any."""
-    return []
-
-
 class RegionService:
     """Built once at start-up with the detectors and a store; thread-safe."""
 
@@ -61,18 +51,19 @@ class RegionService:
         self,
         detectors: Detectors,
         store: RegionStore | None = None,
-        custom: CustomCoordinates | None = None,
     ) -> None:
         self.detectors = detectors
         self.store = store
-        self.custom = custom or no_custom_coordinates
         self.mattes: OrderedDict[str, Matte] = OrderedDict()
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
-    def for_source(self, key: str | None, probe: Callable[[], Probe]) -> SourceRegions:
-        """Regions of one source; `key` names its bytes (None: never stored)."""
-        return SourceRegions(self, key, probe)
+    def for_source(
+        self, key: str | None, probe: Callable[[], Probe], custom: Sequence[Region] = ()
+    ) -> SourceRegions:
+        """Regions of one source; `key` names its bytes (None: never stored). `custom` are
+        the custom coordinates stored with the source (the library's, read by delivery)."""
+        return SourceRegions(self, key, probe, custom)
 
     def labels(self) -> frozenset[str]:
         """Labels a URL may name as objects: the object model's classes, and 'person' when
@@ -115,9 +106,16 @@ class SourceRegions:
     """Lazily found regions of one source, by detector name ('faces', 'objects',
     'saliency'), in normalised [0,1] coordinates of the upright source."""
 
-    def __init__(self, service: RegionService, key: str | None, probe: Callable[[], Probe]):
+    def __init__(
+        self,
+        service: RegionService,
+        key: str | None,
+        probe: Callable[[], Probe],
+        custom: Sequence[Region] = (),
+    ):
         self._service = service
         self._key = key
+        self._custom = list(custom)
         self._make_probe = probe
         self._probe: Probe | None = None
         self.found: dict[str, list[Region]] = {}
@@ -170,8 +168,9 @@ class SourceRegions:
         return faces, [r for r in things if r.label in PEOPLE_LABELS]
 
     def custom(self) -> list[Region]:
-        """The source's stored custom coordinates (none for a source without a key)."""
-        return [] if self._key is None else self._service.custom(self._key)
+        """The source's stored custom coordinates, labelled 'custom' (none when the source
+        has none, or the URL does not read them)."""
+        return list(self._custom)
 
     def people_wanted(self) -> bool:
         return self._service.people_wanted()

@@ -24,10 +24,11 @@ class Tag:
     confidence: float
 
 
-def detections(regions: SourceRegions) -> dict[str, list[Region]]:
-    """Runs every listed detector that is on (each at most once per source, and stored by
-    source digest like every detection) and returns all regions found so far, by detector."""
-    for name in LISTED:
+def detections(regions: SourceRegions, names: tuple[str, ...] = LISTED) -> dict[str, list[Region]]:
+    """Runs the named listing detectors that are on (each at most once per source, and
+    stored by source digest like every detection) and returns all regions found so far, by
+    detector (the faces too when the landmarks needed them)."""
+    for name in names:
         if _wanted(regions, name):
             regions.find(name)
     return dict(regions.found)
@@ -71,11 +72,6 @@ def tags(found: Mapping[str, list[Region]]) -> list[Tag]:
             best[region.label] = max(best.get(region.label, 0.0), region.score)
     ordered = sorted(best.items(), key=lambda item: (-item[1], item[0]))
     return [Tag(label, round(score, 3)) for label, score in ordered]
-
-
-def source_tags(regions: SourceRegions) -> list[Tag]:
-    """Auto-tagging in one call: run the listed detectors on a source and tag it."""
-    return tags(detections(regions))
 
 
 def _wanted(regions: SourceRegions, name: str) -> bool:

@@ -55,16 +55,20 @@ def result_key(
     and the versions of the layers' sources (server.layers.LocatedLayers.key).
 
     The bucket is part of the key only when the format is negotiated (`f_auto`), so other
-    URLs share one entry whatever the client accepts. `facts` (the original's stored tags
-    and context) are part of it only for transformations whose conditions read them, so a
-    `tags` call never leaves `if_!sale!_in_tags` serving the old branch.
+    URLs share one entry whatever the client accepts. `facts` (the original's stored tags,
+    context and custom coordinates) are part of it only for transformations that read
+    them, so a `tags` call never leaves `if_!sale!_in_tags` serving the old branch, nor an
+    `explicit` call a g_custom crop of the old box.
     """
     bucket = accept_bucket(accept) if t.negotiates_format else None
     parts = [KEY_SCHEMA, canonical(t), source_part(source), bucket]
     if layers:  # only with layers, so every other key stays what it was
         parts.append(layers)
     if facts is not None:
-        parts.append([list(facts.tags), dict(facts.context), dict(facts.metadata)])
+        known: list[object] = [list(facts.tags), dict(facts.context), dict(facts.metadata)]
+        if facts.coordinates:  # only then, so tag-condition keys stay what they were
+            known.append([list(box) for box in facts.coordinates])
+        parts.append(known)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -51,7 +51,7 @@ _FLAGS: dict[str, str] = {
     "database_url": "PostgreSQL URL for the media library (default: SQLite at library_path)",
     "library_path": "SQLite file of the media library (default ./var/library.sqlite3)",
     "unsigned_upload_presets": "upload presets that allow unsigned uploads, comma-separated",
-    "cloud_name": "the only <cloud> name the upload and admin APIs answer (default: any)",
+    "cloud_name": "the only <cloud> name delivery, upload and admin URLs answer (default: any)",
     "strict": "strict mode: unsigned URLs may only use strict_allowed (default false)",
     "strict_allowed": "transformations allowed unsigned in strict mode, separated by ; or spaces",
     "fetch_allowed_hosts": "hosts fetch may read from, comma-separated; *.domain, * (default none)",

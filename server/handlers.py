@@ -106,8 +106,7 @@ async def variant(
     """The rendered variant from the cache, else rendered now; with X-Cache HIT or MISS."""
     accept = request.headers.get("accept")
     with timings.measure("origin"):
-        layers = await locate_layers(services, t)  # a changed overlay is a new result
-        facts = await source_facts(services, t)  # changed tags are a new result
+        layers, facts = await variant_inputs(services, t)
     key = result_key(t, source, accept, layers.key, facts)
     with timings.measure("cache"):
         cached = await results.lookup(services.cache, services.shared, key)
@@ -125,6 +124,15 @@ async def variant(
     (rendered, identity), shared = await services.flights.run(key, render, stored)
     timings.notes["coalesced"] = shared
     return rendered, layers.newest(identity), "MISS"
+
+
+async def variant_inputs(
+    services: Services, t: Transformation
+) -> tuple[LocatedLayers, SourceFacts | None]:
+    """What a variant reads besides its original, each part of its cache key: its layers'
+    sources (a changed overlay is a new result) and the asset's stored facts (changed
+    tags or custom coordinates are a new result)."""
+    return await locate_layers(services, t), await source_facts(services, t)
 
 
 async def render_and_store(

@@ -12,7 +12,7 @@ from server.layers import check_layers
 from server.remote import FetchHosts, check_fetch_enabled, check_fetch_host, remote_url
 from server.settings import Settings, SettingsError
 from server.signing import verify
-from transforms.errors import PixcastError, Unauthorized
+from transforms.errors import NotFound, PixcastError, Unauthorized
 from transforms.grammar import canonical_steps, parse_steps
 from transforms.limits import check_steps
 from transforms.model import Delivery, Limits, Transformation
@@ -21,6 +21,7 @@ SIGNED_ONLY = (Delivery.PRIVATE, Delivery.AUTHENTICATED)
 
 
 def check_request(t: Transformation, settings: Settings) -> None:
+    check_cloud_name(t, settings)
     hosts = FetchHosts(settings.fetch_allowed_hosts)
     if t.delivery is Delivery.FETCH:
         check_fetch_enabled(hosts)
@@ -29,6 +30,15 @@ def check_request(t: Transformation, settings: Settings) -> None:
     if t.delivery is Delivery.FETCH:
         check_fetch_host(remote_url(t.public_id), hosts)
     check_layers(t, settings)
+
+
+def check_cloud_name(t: Transformation, settings: Settings) -> None:
+    """With `cloud_name` set, a URL that names another `<cloud>` is a 404, as Cloudinary
+    answers for a cloud it does not know; URLs without the segment, and any name when the
+    setting is empty, pass."""
+    wanted, given = settings.cloud_name, t.cloud_name
+    if wanted and given is not None and given != wanted:
+        raise NotFound(f"Resource not found - unknown cloud name {given}")
 
 
 def limits_for(settings: Settings) -> Limits:

@@ -98,7 +98,7 @@ class Settings:
     database_url: str = field(default="", repr=False)
     library_path: Path = Path("var/library.sqlite3")
     unsigned_upload_presets: tuple[str, ...] = ()
-    # The upload and admin APIs answer only this `<cloud>` name when it is set.
+    # Delivery, upload and admin URLs answer only this `<cloud>` name when it is set.
     cloud_name: str = ""
     strict: bool = False
     strict_allowed: tuple[str, ...] = ()

@@ -148,6 +148,9 @@ def _info(t: Transformation, rendered: Rendered, header: Header, context: Contex
         info |= _parts_info(found, flag is not None and flag.argument == "landmarks")
     if context.regions:
         info["tags"] = [vars(tag) for tag in tags(found)]
+        custom = context.regions.custom()
+        if custom:  # the library's stored custom coordinates
+            info["custom"] = [_region_info(region) for region in custom]
     if context.crop is not None:
         info["crop"] = context.crop
     info |= context.notes

@@ -143,6 +143,19 @@ def _custom(gravity: Focus, regions: SourceRegions) -> Found:
     return _faces(Focus(gravity.fallback, gravity.text, fallback="center"), regions)
 
 
+def custom_regions(
+    boxes: tuple[tuple[int, int, int, int], ...], size: tuple[int, int]
+) -> list[Region]:
+    """Custom coordinates, (x, y, width, height) in pixels of the upright original of
+    `size`, as regions labelled 'custom' (clamped to the image; empty boxes dropped)."""
+    width, height = size
+    found = [
+        Region.from_corners("custom", 1.0, x / width, y / height, (x + w) / width, (y + h) / height)
+        for x, y, w, h in boxes
+    ]
+    return [region for region in found if region.area > 0]
+
+
 _LOCATORS = {
     "face": _faces, "faces": _faces, "adv_face": _faces, "adv_faces": _faces,
     "adv_eyes": _eyes, "ocr_text": _text, "custom": _custom,

@@ -26,7 +26,7 @@ from transforms.context import Context, LayerSources
 from transforms.delivery import budgeted_format, deliver
 from transforms.effects import EffectInput, apply_effect
 from transforms.errors import BadRequest, Unprocessable
-from transforms.focus import Mapping
+from transforms.focus import Mapping, custom_regions
 from transforms.grammar import parse_value
 from transforms.heic import read_source
 from transforms.limits import (
@@ -109,7 +109,8 @@ def _render(
     decoder = Decoder(source, header, ignore, chosen_page(t), metadata=keep)
     regions = None
     if detection is not None:
-        regions = detection.for_source(source_key, lambda: _probe(decoder))
+        custom = custom_regions(known.coordinates, initial)
+        regions = detection.for_source(source_key, lambda: _probe(decoder), custom)
     faces, page = _face_count(regions), chosen_page(t) or 1
     facts = Facts(initial, header.pages, lambda: initial, faces, page, known)
     steps = planned_steps(t.steps, facts, parse_value)

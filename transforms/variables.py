@@ -27,7 +27,7 @@ from transforms.expressions import (
 )
 from transforms.geometry import requested_size
 from transforms.layer_grammar import parse_style
-from transforms.model import AngleMode, Layer, LayerKind, Length, Step, Unit
+from transforms.model import AngleMode, Focus, Layer, LayerKind, Length, Step, Unit
 
 BLOCK_ENDS = ("else", "end")
 
@@ -35,12 +35,14 @@ BLOCK_ENDS = ("else", "end")
 @dataclass(frozen=True)
 class SourceFacts:
     """What pixcast knows of the original beyond its pixels: tags, contextual and
-    structured metadata. Empty until the library stores them: tag and metadata
-    conditions are then false."""
+    structured metadata, and custom coordinates (boxes (x, y, width, height) in pixels of
+    the upright original). Empty when the library has none: tag and metadata conditions
+    are then false, and g_custom falls back."""
 
     tags: tuple[str, ...] = ()
     context: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    coordinates: tuple[tuple[int, int, int, int], ...] = ()
 
 
 NO_FACTS = SourceFacts()
@@ -95,7 +97,7 @@ def check_chain(steps: tuple[Step, ...]) -> None:
     naming the first problem)."""
     defined: set[str] = set()
     depth = 0
-    for step in _flattened(steps):
+    for step in _flattened(explicit_blocks(steps)):
         if step.condition == "end":
             depth -= 1
         elif step.condition is not None and step.condition != "else" and is_block(step):
@@ -150,8 +152,58 @@ def _flattened(steps: tuple[Step, ...]) -> Iterator[Step]:
 
 
 def is_block(step: Step) -> bool:
-    """`if_w_gt_100` alone opens a block; with other parameters it guards that component."""
+    """`if_w_gt_100` alone opens a block; with other parameters it guards that component
+    (unless an `if_else` follows: see explicit_blocks)."""
     return replace(step, condition=None) == Step()
+
+
+def explicit_blocks(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The chain with Cloudinary's shorthands written out as blocks:
+    - a component with a condition and other parameters, followed by `if_else`, is the
+      first branch of an if/else (`if_w_gt_100,w_100/if_else,w_50` is
+      `if_w_gt_100/w_100/if_else/w_50/if_end`);
+    - an `if_else` with other parameters runs them in the else branch; when no `if_end`
+      closes the block after it, that component alone is the branch (the `if_else` then
+      ends the block, as Cloudinary documents)."""
+    out: list[Step] = []
+    for index, step in enumerate(steps):
+        if _guards_itself(step) and _else_follows(steps, index):
+            out += [Step(condition=step.condition), replace(step, condition=None)]
+        elif step.condition == "else" and not is_block(step):
+            out += [Step(condition="else"), replace(step, condition=None)]
+            if not _closed(steps[index + 1 :]):
+                out.append(Step(condition="end"))
+        else:
+            out.append(step)
+    return tuple(out)
+
+
+def _guards_itself(step: Step) -> bool:
+    return step.condition is not None and step.condition not in BLOCK_ENDS and not is_block(step)
+
+
+def _else_follows(steps: tuple[Step, ...], index: int) -> bool:
+    return index + 1 < len(steps) and steps[index + 1].condition == "else"
+
+
+def _opens(steps: tuple[Step, ...], index: int) -> bool:
+    step = steps[index]
+    if step.condition is None or step.condition in BLOCK_ENDS:
+        return False
+    return is_block(step) or _else_follows(steps, index)
+
+
+def _closed(rest: tuple[Step, ...]) -> bool:
+    """Whether an `if_end` in `rest` closes the block that is open where `rest` starts."""
+    depth = 0
+    for index, step in enumerate(rest):
+        if step.condition == "end":
+            if depth == 0:
+                return True
+            depth -= 1
+        elif _opens(rest, index):
+            depth += 1
+    return False
 
 
 def reads_source_facts(steps: tuple[Step, ...]) -> bool:
@@ -159,6 +211,16 @@ def reads_source_facts(steps: tuple[Step, ...]) -> bool:
     (so its result depends on them, not only on the pixels)."""
     texts = [text for step in _flattened(steps) for text in _expressions(step)]
     return any(_reads_facts(part) for text in texts for part in tokens(text))
+
+
+def reads_coordinates(steps: tuple[Step, ...]) -> bool:
+    """Whether the result depends on the original's custom coordinates: a g_custom crop,
+    or fl_getinfo, which lists them."""
+    return any(_custom_gravity(step) or step.has_flag("getinfo") for step in steps)
+
+
+def _custom_gravity(step: Step) -> bool:
+    return isinstance(step.gravity, Focus) and step.gravity.kind == "custom"
 
 
 def _expressions(step: Step) -> list[str]:
@@ -241,7 +303,7 @@ def resolve(steps: tuple[Step, ...], facts: Facts, parse: Parsers) -> Iterator[S
     `parse` turns (URL key, value text) into (Step field, value), as the grammar does.
     """
     active: list[bool] = []  # one entry per open block: does its current branch run?
-    for step in steps:
+    for step in explicit_blocks(steps):
         if step.condition in BLOCK_ENDS:
             _branch(active, step.condition)
             continue

@@ -1,7 +1,8 @@
-"""Detection at upload, once per upload: faces and objects (where a model is configured)
-through the detection service, turned into tags, Cloudinary's `info.categorization` and
-face boxes in pixels. The results then seed the detection cache under the stored file's
-identity, so the first `g_face` delivery does not detect again.
+"""Detection at upload, once per upload: the recognition's own listing (faces, people,
+text, objects where a model is configured) through `detectors.summary`, the function
+fl_getinfo uses too, turned into tags, Cloudinary's `info.categorization` and face boxes
+in pixels. The results then seed the detection cache under the stored file's identity,
+so the first `g_face` or `g_person` delivery does not detect again.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from detectors import summary
 from detectors.base import Region
 from detectors.probe import probe_from_bytes
 from detectors.service import RegionService
 from server.library.repository import Box
 
-# The detectors whose labels make tags; saliency finds regions, not things.
-TAGGING_DETECTORS = ("faces", "objects")
+# Categorization runs every listing detector that is on, as fl_getinfo does.
+TAGGING_DETECTORS = summary.LISTED
 
 
 @dataclass(frozen=True)
@@ -28,16 +30,17 @@ class Detections:
     def regions(self, name: str) -> list[Region]:
         return self.found.get(name, [])
 
+    def tags(self) -> list[summary.Tag]:
+        """Every label found, with its best confidence, surest first (fl_getinfo's tags)."""
+        return summary.tags(self.found)
+
 
 def detect(service: RegionService | None, data: bytes, names: tuple[str, ...]) -> Detections:
-    """Run the named detectors that are switched on, on one probe of `data` (blocking).
-
-    This is the one call into detection, so a richer tagging function can replace it.
-    """
-    if service is None:
+    """Run the named detectors that are switched on, on one probe of `data` (blocking)."""
+    if service is None or not names:
         return Detections()
     regions = service.for_source(None, lambda: probe_from_bytes(data))
-    found = {name: regions.find(name) for name in names if regions.available(name)}
+    found = summary.detections(regions, names)
     return Detections(found, regions.degraded)
 
 
@@ -64,26 +67,12 @@ def _pixels(region: Region, width: int, height: int) -> Box:
 
 
 def auto_tags(detections: Detections, threshold: float) -> tuple[str, ...]:
-    """Labels found with a confidence of at least `threshold` (faces tag as `face`)."""
-    names = [
-        _tag(name, region)
-        for name, regions in detections.found.items()
-        for region in regions
-        if region.score >= threshold
-    ]
-    return tuple(dict.fromkeys(names))
-
-
-def _tag(detector: str, region: Region) -> str:
-    return "face" if detector == "faces" else region.label
+    """Labels found with a confidence of at least `threshold` (`face`, `person`, `text`,
+    the object classes)."""
+    return tuple(tag.label for tag in detections.tags() if tag.confidence >= threshold)
 
 
 def categorization(detections: Detections, engine: str) -> dict[str, object]:
     """Cloudinary's `info.categorization.<engine>`: each label's best confidence."""
-    best: dict[str, float] = {}
-    for name, regions in detections.found.items():
-        for region in regions:
-            tag = _tag(name, region)
-            best[tag] = max(best.get(tag, 0.0), round(region.score, 4))
-    data = [{"tag": tag, "confidence": score} for tag, score in sorted(best.items())]
+    data = [{"tag": tag.label, "confidence": tag.confidence} for tag in detections.tags()]
     return {"categorization": {engine: {"status": "complete", "data": data}}}

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.concurrency import run_io
-from server.handlers import render_and_store
+from server.handlers import render_and_store, variant_inputs
 from server.library import params
 from server.library.answers import (
     answer,
@@ -112,6 +112,16 @@ def authorize(form: Mapping[str, str], library: Library, services: Services, act
     raise Unauthorized("Must supply api_key" if "api_key" not in form else "Missing signature")
 
 
+async def signed_call(request: Request[AppState], action: str) -> tuple[Library, dict[str, str]]:
+    """The preamble of every call that carries no file: the library (404 when it is off),
+    the form fields, and the signature check (401 unless signed)."""
+    services = request.state["services"]
+    library = library_of(services)
+    form = await form_fields(request)
+    authorize(form, library, services, action)
+    return library, form
+
+
 def first_secret(library: Library) -> str:
     return library.credentials.pairs[0][1] if library.credentials.pairs else ""
 
@@ -176,7 +186,10 @@ async def render_eager(
         path = f"/image/{resource.type}/{steps}/{resource.public_id}.{resource.format}"
         t = parse_url(path, services.settings.named_transformations)
         t, source = await services.origins.resolve(t)
-        rendered, _ = await render_and_store(services, t, source, None, None, Timings())
+        layers, facts = await variant_inputs(services, t)  # the tags just stored, too
+        rendered, _ = await render_and_store(
+            services, t, source, None, None, Timings(), layers, facts
+        )
         done.append(
             {
                 "transformation": steps,
@@ -195,10 +208,7 @@ async def render_eager(
 
 @api_guarded()
 async def destroy(request: Request[AppState]) -> Response:
-    services = request.state["services"]
-    library = library_of(services)
-    form = await form_fields(request)
-    authorize(form, library, services, "destroy")
+    library, form = await signed_call(request, "destroy")
     public_id = params.checked_public_id(form.get("public_id", ""))
     gone = await run_io(remove, library, params.delivery_type(form), [public_id])
     return answer({"result": "ok" if gone else "not found"})
@@ -216,10 +226,7 @@ def remove(library: Library, type_: str, public_ids: list[str]) -> list[str]:
 
 @api_guarded()
 async def rename(request: Request[AppState]) -> Response:
-    services = request.state["services"]
-    library = library_of(services)
-    form = await form_fields(request)
-    authorize(form, library, services, "rename")
+    library, form = await signed_call(request, "rename")
     old = params.checked_public_id(form.get("from_public_id", ""))
     new = params.checked_public_id(form.get("to_public_id", ""))
     type_ = params.delivery_type(form)
@@ -255,9 +262,7 @@ def move(
 @api_guarded()
 async def explicit(request: Request[AppState]) -> Response:
     services = request.state["services"]
-    library = library_of(services)
-    form = await form_fields(request)
-    authorize(form, library, services, "explicit")
+    library, form = await signed_call(request, "explicit")
     public_id = params.checked_public_id(form.get("public_id", ""))
     type_ = params.delivery_type(form)
     params.refuse_left_out(form)
@@ -290,10 +295,7 @@ def update_explicitly(
 
 @api_guarded()
 async def tags(request: Request[AppState]) -> Response:
-    services = request.state["services"]
-    library = library_of(services)
-    form = await form_fields(request)
-    authorize(form, library, services, "tags")
+    library, form = await signed_call(request, "tags")
     command = form.get("command", "")
     if command not in TAG_COMMANDS:
         raise BadRequest(f"Invalid command: expected one of {', '.join(TAG_COMMANDS)}")

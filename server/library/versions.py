@@ -1,7 +1,7 @@
 """What delivery asks the library: a URL's `v<version>` must be the asset's current one,
 so an old version's URL never serves the new bytes. Assets the library does not know
 (files put in the originals by hand) and `v1` (the SDKs' default for ids in folders) pass.
-Conditions on tags and context read the stored ones.
+Conditions on tags and context, and g_custom crops, read the stored ones.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from server.concurrency import run_io
 from server.state import Services
 from transforms.errors import NotFound
 from transforms.model import Delivery, Transformation
-from transforms.variables import SourceFacts, reads_source_facts
+from transforms.variables import SourceFacts, reads_coordinates, reads_source_facts
 
 LIBRARY_TYPES = (Delivery.UPLOAD, Delivery.PRIVATE, Delivery.AUTHENTICATED)
 
@@ -27,12 +27,20 @@ async def check_version(services: Services, t: Transformation) -> None:
 
 
 async def source_facts(services: Services, t: Transformation) -> SourceFacts | None:
-    """The asset's stored tags and context when `t`'s conditions read them (None when they
-    do not: the result then does not depend on them). An asset the library does not know
-    has none."""
-    if not reads_source_facts(t.steps):
+    """What `t` reads of the asset's stored metadata: tags and context when its conditions
+    read them, custom coordinates when it crops with g_custom (or asks fl_getinfo). None
+    when it reads none: the result then does not depend on them, and no lookup is made.
+    An asset the library does not know has none."""
+    tags, coordinates = reads_source_facts(t.steps), reads_coordinates(t.steps)
+    if not tags and not coordinates:
         return None
     if services.library is None or t.delivery not in LIBRARY_TYPES:
         return SourceFacts()
     found = await run_io(services.library.lookup, t.delivery.value, t.public_id)
-    return SourceFacts() if found is None else SourceFacts(found.tags, dict(found.context))
+    if found is None:
+        return SourceFacts()
+    return SourceFacts(
+        found.tags if tags else (),
+        dict(found.context) if tags else {},
+        coordinates=found.coordinates if coordinates else (),
+    )

@@ -1,18 +1,24 @@
 """Fixtures for the library: every test that takes `database_url` runs twice, against
-SQLite (the empty URL: a file under tmp_path) and against a real PostgreSQL server; a
-`served` pixcast runs with each database and each place for originals (the directory, or
-S3 origins on the session's S3 API server)."""
+SQLite (the empty URL: a file under tmp_path) and against a real PostgreSQL server;
+`make_client` builds an app on it (with settings overrides); a `served` pixcast runs
+with each database and each place for originals (the directory, or S3 origins on the
+session's S3 API server)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
-from tests.browser.conftest import running_pixcast
+from server.app import create_app
+from server.settings import Settings
+from tests.browser.conftest import IMAGES, running_pixcast
 from tests.library.postgres import fresh_database, postgres_server
 from tests.s3server import MotoS3, aws_environment, new_bucket
 
@@ -41,6 +47,42 @@ OLD_KEY, OLD_SECRET = "retired-key", "retired-secret"
 # uploads' random ids stay in the directory).
 S3_FOLDERS = ("sdk/", "versions/", "admin/", "keys/")
 S3_PREFIX = "library/"
+
+
+@pytest.fixture
+def originals(tmp_path: Path) -> Path:
+    root = tmp_path / "originals"
+    root.mkdir()
+    shutil.copy(IMAGES / "logo.png", root / "kept.png")
+    return root
+
+
+@pytest.fixture
+def make_client(
+    tmp_path: Path, originals: Path, database_url: str
+) -> Iterator[Callable[..., TestClient]]:
+    """Apps on the library under test; `make(**overrides)` changes their settings."""
+    opened: list[TestClient] = []
+
+    def make(**overrides: Any) -> TestClient:
+        values: dict[str, Any] = {
+            "originals": originals, "cache_dir": tmp_path / "cache",
+            "library_path": tmp_path / "library.sqlite3", "database_url": database_url,
+            "api_key": (KEY,), "api_secret": (SECRET,), "render_threads": 2,
+            "detectors": "saliency",
+        }  # fmt: skip
+        client = TestClient(create_app(Settings(**(values | overrides))))
+        opened.append(client.__enter__())
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,8 @@ them, every refusal a 4xx with a Cloudinary-style body, and nothing left on disk
 from __future__ import annotations
 
 import base64
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,49 +14,12 @@ import pyvips
 from cloudinary.utils import api_sign_request
 from starlette.testclient import TestClient
 
-from server.app import create_app
-from server.settings import Settings
 from server.signing import sign_url
 from tests.browser.conftest import IMAGES
 from tests.library.conftest import KEY, SECRET
 
 UPLOAD = "/v1_1/demo/image/upload"
 LOGO = (IMAGES / "logo.png").read_bytes()
-
-
-@pytest.fixture
-def originals(tmp_path: Path) -> Path:
-    root = tmp_path / "originals"
-    root.mkdir()
-    shutil.copy(IMAGES / "logo.png", root / "kept.png")
-    return root
-
-
-@pytest.fixture
-def make_client(
-    tmp_path: Path, originals: Path, database_url: str
-) -> Iterator[Callable[..., TestClient]]:
-    opened: list[TestClient] = []
-
-    def make(**overrides: Any) -> TestClient:
-        values: dict[str, Any] = {
-            "originals": originals, "cache_dir": tmp_path / "cache",
-            "library_path": tmp_path / "library.sqlite3", "database_url": database_url,
-            "api_key": (KEY,), "api_secret": (SECRET,), "render_threads": 2,
-            "detectors": "saliency",
-        }  # fmt: skip
-        client = TestClient(create_app(Settings(**(values | overrides))))
-        opened.append(client.__enter__())
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(make_client: Callable[..., TestClient]) -> TestClient:
-    return make_client()
 
 
 def signed(fields: dict[str, str], algorithm: str = "sha1", secret: str = SECRET) -> dict[str, str]:
