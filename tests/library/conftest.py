@@ -140,7 +140,7 @@ def served(
     if database == "postgresql":
         socket_dir: Path = request.getfixturevalue("postgres_socket")
         environ["PIXCAST_DATABASE_URL"] = fresh_database(socket_dir, f"pixcast_e2e_{next(_names)}")
-    s3: MotoS3 | None = field(default=None, repr=False)  # its test keys stay out of reports
+    s3: MotoS3 | None = None
     bucket = ""
     if storage == "s3":
         s3 = request.getfixturevalue("moto_s3")
