@@ -59,8 +59,8 @@ async def deliver(request: Request[AppState]) -> Response:
     check_request(t, services.settings)
     t, hints = apply_hints(t, request.headers, services.limits)  # w_auto, dpr_auto
     with timings.measure("origin"):
-        await check_version(services, t)
-        t, source = await services.origins.resolve(t)  # the d_ placeholder if missing
+        stored_at = await check_version(services, t)
+        t, source = await services.origins.resolve(t, stored_at)  # d_ if it is missing
         original = await services.origins.read(source) if not t.steps else None
     if original is not None:
         found = await run_io(require_image, original, t.public_id)

@@ -177,13 +177,17 @@ class Origins:
         """The same origins with another local directory (the playground's uploads)."""
         return Origins(local, self.remote, self.mapping, self.fetch, self.limits)
 
-    async def resolve(self, t: Transformation) -> tuple[Transformation, SourceIdentity]:
+    async def resolve(
+        self, t: Transformation, confirmed_after: float | None = None
+    ) -> tuple[Transformation, SourceIdentity]:
         """The transformation to render and its original. When the original is missing
-        and `d_` names a placeholder, the placeholder's, with `substitute_for` set."""
+        and `d_` names a placeholder, the placeholder's, with `substitute_for` set.
+        `confirmed_after` (seconds since the epoch): a remote original's copy that its
+        storage last confirmed before then is revalidated, however fresh remote_ttl says."""
         default = t.default_image
         t = without_default(t)
         try:
-            return t, await self.locate(t)
+            return t, await self.locate(t, confirmed_after)
         except NotFound as missing:
             if default is None:
                 raise
@@ -193,10 +197,12 @@ class Origins:
             except NotFound:
                 raise missing from None
 
-    async def locate(self, t: Transformation) -> SourceIdentity:
+    async def locate(
+        self, t: Transformation, confirmed_after: float | None = None
+    ) -> SourceIdentity:
         if t.delivery is Delivery.FETCH:
             return await self.locate_fetch(t.public_id)
-        return await self._locate(wanted(t))
+        return await self._locate(wanted(t), confirmed_after)
 
     async def locate_fetch(self, url: str) -> SourceIdentity:
         """A fetch URL's original (the allow-list applies to every hop)."""
@@ -220,11 +226,11 @@ class Origins:
             raise ServiceUnavailable("The original was evicted while being read; retry")
         return found
 
-    async def _locate(self, want: Wanted) -> SourceIdentity:
+    async def _locate(self, want: Wanted, confirmed_after: float | None = None) -> SourceIdentity:
         check_public_id(want.path)
         remote = self.mapped(want)
         if remote is not None:
-            return await self.remote.locate(remote)
+            return await self.remote.locate(remote, confirmed_after)
         try:
             source = await run_io(self.local.locate, want.path)
         except NotFound:

@@ -84,23 +84,35 @@ class RemoteOriginals:
             KeyLocks(store_dir(directory.parent, LOCKS))
         )
 
-    async def locate(self, remote: Remote) -> SourceIdentity:
-        """The identity of the current bytes of `remote`, fetching or revalidating if due."""
+    async def locate(self, remote: Remote, confirmed_after: float | None = None) -> SourceIdentity:
+        """The identity of the current bytes of `remote`, fetching or revalidating if due:
+        after remote_ttl, or when the copy was last confirmed before `confirmed_after`
+        (the library knows of newer bytes, uploaded through another replica)."""
         url = remote.url
         record = await run_io(self._record, url)
-        if record is not None and self.clock() - record.checked < self.ttl:
-            return record.identity(url)
+        current = self._current(url, record, confirmed_after)
+        if current is not None:
+            return current
         identity, _shared = await self._flights.run(
-            url, lambda: self._refresh(remote, record), lambda: self._fresh(url)
+            url,
+            lambda: self._refresh(remote, record),
+            lambda: self._fresh(url, confirmed_after),
         )
         return identity
 
-    async def _fresh(self, url: str) -> SourceIdentity | None:
+    async def _fresh(self, url: str, confirmed_after: float | None) -> SourceIdentity | None:
         """What another process stored while this one waited for the URL's lock."""
-        record = await run_io(self._record, url)
-        if record is not None and self.clock() - record.checked < self.ttl:
-            return record.identity(url)
-        return None
+        return self._current(url, await run_io(self._record, url), confirmed_after)
+
+    def _current(
+        self, url: str, record: Record | None, confirmed_after: float | None
+    ) -> SourceIdentity | None:
+        """The record's identity while it needs no revalidation, else None."""
+        if record is None or self.clock() - record.checked >= self.ttl:
+            return None
+        if confirmed_after is not None and record.checked < confirmed_after:
+            return None
+        return record.identity(url)
 
     async def read(self, source: SourceIdentity) -> Original | None:
         """The bytes of a located original; None when the store has dropped them since."""

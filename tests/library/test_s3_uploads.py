@@ -191,3 +191,32 @@ def test_detections_are_seeded_under_the_key_delivery_computes(
 
     assert seeded == anyio.run(delivery_key)
     assert seeded != LibraryOriginals(OriginalsDirectory(originals)).put("media/cat.png", LOGO)
+
+
+def test_another_replicas_upload_is_served_at_once(
+    tmp_path: Path, aws_env: MotoS3, bucket: str
+) -> None:
+    """Two replicas share the bucket and the library, each with its own cache and a long
+    remote_ttl: the one that served the old bytes revalidates its copy as soon as the
+    library holds a newer upload, instead of an hour later."""
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    shared = {
+        "originals": originals, "library_path": tmp_path / "library.sqlite3",
+        "api_key": (KEY,), "api_secret": (SECRET,), "render_threads": 2,
+        "detectors": "saliency", "remote_ttl": 3600,
+        "origins": {"media/": f"s3://{bucket}/assets/"},
+    }  # fmt: skip
+    one = TestClient(create_app(Settings(**shared, cache_dir=tmp_path / "one")))
+    two = TestClient(create_app(Settings(**shared, cache_dir=tmp_path / "two")))
+    with one, two:
+        first = call(one, "upload", {"public_id": "media/shared"}, png(20)).json()
+        assert two.get("/image/upload/media/shared.png").content == png(20)
+        assert two.get("/image/upload/w_10/media/shared.png").headers["x-cache"] == "MISS"
+        time.sleep(1.1)  # versions count in seconds: the next upload is a later one
+        second = call(one, "upload", {"public_id": "media/shared"}, png(30)).json()
+        assert second["version"] > first["version"]
+        assert two.get("/image/upload/media/shared.png").content == png(30)
+        resized = two.get("/image/upload/w_10/media/shared.png")
+        assert resized.headers["x-cache"] == "MISS"  # a new original: a new result
+        assert pyvips.Image.new_from_buffer(resized.content, "").height == 3
