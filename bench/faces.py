@@ -11,6 +11,7 @@ With `--detectors`, it measures instead the CPU time each detector adds cold (a 
 has not seen; the detector loaded and run once before), in this process, on the same photo
 with a sign rendered on it: CPU time, not latency, so that the figure does not depend on
 what else the machine is running. Warm, every detector costs 0 (its regions are stored).
+`text` is where text is; `text_read` what it says, which only URLs listing the words need.
 
 Usage: python bench/faces.py [--requests 25] [--json out.json] [--detectors]
 """
@@ -126,12 +127,15 @@ def detector_cpu() -> dict[str, float]:
     seen = service.for_source(None, lambda: probe_from_bytes(data))
     for name in DETECTORS:  # each loaded and run once, as a server that has started
         seen.find(name)
+    seen.read("text")
     results = {"probe_decode_cpu_ms": cpu_ms(lambda: probe_from_bytes(data))}
     fresh = service.for_source(None, lambda: probe_from_bytes(data))
     fresh.probe()
     for name in DETECTORS:
         results[f"{name}_cpu_ms"] = cpu_ms(functools.partial(_find_again, fresh, name))
     results["matte_cpu_ms"] = cpu_ms(fresh.matte)
+    # Reading what the text says runs only for URLs that list the words (fl_getinfo).
+    results["text_read_cpu_ms"] = cpu_ms(functools.partial(fresh.read, "text"))
     detectors.close()
     shutil.rmtree(work, ignore_errors=True)
     return {key: round(value, 1) for key, value in results.items()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -161,6 +161,21 @@ class Refiner(Protocol):
     def detect(self, probe: Probe) -> list[Region]: ...
 
     def refine(self, probe: Probe, found: list[Region]) -> list[Region]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """A detector whose regions can also be read (text): `detect` says only where they are,
+    cheaply; `read` returns the regions it found on that probe with their `text` filled
+    in, leaving out those it cannot read."""
+
+    name: str
+
+    def detect(self, probe: Probe) -> list[Region]: ...
+
+    def read(self, probe: Probe, boxes: Sequence[Region]) -> list[Region]: ...
 
     def close(self) -> None: ...
 

@@ -41,6 +41,13 @@ class Probe:
             return self
         return _finish(sharper.thumbnail_image(size, height=size, size="down"))
 
+    def smaller(self, size: int) -> Probe:
+        """The same picture with a long side of at most `size`; this probe when it is no
+        larger. A detector whose cost grows with its input (text) looks at this view."""
+        if max(self.width, self.height) <= size:
+            return self
+        return _finish(self.image.thumbnail_image(size, height=size, size="down"), self.detail)
+
     @property
     def width(self) -> int:
         return int(self.pixels.shape[1])

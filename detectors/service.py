@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, cast
 
-from detectors.base import Detectors, Refiner, Region
+from detectors.base import Detectors, DetectorUnavailable, Reader, Refiner, Region
 from detectors.matte import Matte, border_matte
 from detectors.probe import Probe
 
@@ -102,6 +102,14 @@ def _refine(refiner: Refiner, found: list[Region], probe: Probe) -> list[Region]
     return refiner.refine(probe, found)
 
 
+def _read(reader: Reader, boxes: list[Region], probe: Probe) -> list[Region]:
+    return reader.read(probe, boxes)
+
+
+READ_SUFFIX = "-read"
+"""Readings are stored apart from their boxes, as '<detector>-read:<source key>'."""
+
+
 class SourceRegions:
     """Lazily found regions of one source, by detector name ('faces', 'objects',
     'saliency'), in normalised [0,1] coordinates of the upright source."""
@@ -119,6 +127,7 @@ class SourceRegions:
         self._make_probe = probe
         self._probe: Probe | None = None
         self.found: dict[str, list[Region]] = {}
+        self.readings: dict[str, list[Region]] = {}
         self.degraded = False
 
     def find(self, name: str) -> list[Region]:
@@ -131,6 +140,20 @@ class SourceRegions:
                 detect = functools.partial(_refine, detector, found)
             self.found[name] = self._stored_or_detected(name, detect)
         return self.found[name]
+
+    def read(self, name: str) -> list[Region]:
+        """What the regions of a reading detector (text) say: its regions that could be
+        read, with their `text`. Read at most once per source and stored like detections,
+        so the boxes-only URLs never pay for it; raises DetectorUnavailable when it is off."""
+        if name not in self.readings:
+            reader = self._service.detectors.get(name)
+            if not isinstance(reader, Reader):
+                raise DetectorUnavailable(name, "it finds nothing to read", "Name 'text'.")
+            boxes = self.find(name)
+            read = functools.partial(_read, reader, boxes)
+            stored = self._stored_or_detected(name + READ_SUFFIX, read) if boxes else []
+            self.readings[name] = stored
+        return self.readings[name]
 
     def available(self, name: str) -> bool:
         return name in self._service.detectors.available

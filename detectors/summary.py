@@ -24,14 +24,27 @@ class Tag:
     confidence: float
 
 
-def detections(regions: SourceRegions, names: tuple[str, ...] = LISTED) -> dict[str, list[Region]]:
+READ = ("text",)
+"""Listed detectors whose regions can also be read: `detections(..., read=True)` lists
+what their lines say (and only those that could be read) instead of their boxes."""
+
+
+def detections(
+    regions: SourceRegions, names: tuple[str, ...] = LISTED, read: bool = False
+) -> dict[str, list[Region]]:
     """Runs the named listing detectors that are on (each at most once per source, and
     stored by source digest like every detection) and returns all regions found so far, by
-    detector (the faces too when the landmarks needed them)."""
+    detector (the faces too when the landmarks needed them). With `read`, text regions are
+    the read lines (recognition runs, once per source); without it, only where text is
+    (the `text` tag needs no more)."""
     for name in names:
         if _wanted(regions, name):
             regions.find(name)
-    return dict(regions.found)
+    found = dict(regions.found)
+    for name in READ if read else ():
+        if name in found:
+            found[name] = regions.read(name)
+    return found
 
 
 @dataclass(frozen=True)

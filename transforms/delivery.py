@@ -139,7 +139,7 @@ def _info(t: Transformation, rendered: Rendered, header: Header, context: Contex
         "output": {"width": rendered.width, "height": rendered.height,
                    "format": rendered.format, "bytes": len(rendered.data)},
     }  # fmt: skip
-    found = detections(context.regions) if context.regions else {}
+    found = detections(context.regions, read=True) if context.regions else {}
     for name in _LISTED:
         if name in found:
             info[name] = [_region_info(region) for region in found[name]]

@@ -36,4 +36,4 @@ def test_mediapipe_and_rapidocr_both_work_in_one_process(
     canvas = (255 - sign.embed(40, 40, sign.width + 80, sign.height + 80)).cast("uchar")
     probe = probe_from_image(canvas.bandjoin([canvas, canvas]).copy(interpretation="srgb"))
     text = build_text(DetectorSettings(models_dir=models_dir))
-    assert [line.text for line in text.detect(probe)] == ["OPEN"]
+    assert [line.text for line in text.read(probe, text.detect(probe))] == ["OPEN"]
