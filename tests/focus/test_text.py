@@ -1,19 +1,23 @@
 """Text on real pixels: words rendered with pixcast's own l_text (two fonts, two sizes, three
 angles, three photos) read back through fl_getinfo; g_ocr_text keeps every line, the _avoid
-form keeps them out, and e_blur_region/e_pixelate_region with g_ocr_text hide them."""
+form keeps them out, and e_blur_region/e_pixelate_region with g_ocr_text hide them. URLs that
+need only where text is never run the recogniser; fl_getinfo reads each source once."""
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from detectors.base import DetectorSettings, Region, load_detectors
+from detectors.probe import probe_from_bytes
 from detectors.service import RegionService
+from detectors.summary import source_tags
 from tests.focus.conftest import IMAGES, MODELS
 from transforms.errors import BadRequest
 from transforms.grammar import parse_url
@@ -133,3 +137,66 @@ def test_ocr_gravity_without_the_text_models_is_a_400(tmp_path: Path) -> None:
     with pytest.raises(BadRequest, match="text detector is not enabled"):
         render(parse_url("/c_crop,g_ocr_text/a.jpg"), (IMAGES / "fig.jpg").read_bytes(), None,
                detection=RegionService(detectors))  # fmt: skip
+
+
+class CountingRecogniser:
+    """Stands in front of the pipeline's recogniser and counts the crops it is given."""
+
+    def __init__(self, recognise: Callable[..., Any]) -> None:
+        self.recognise = recognise
+        self.calls = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.recognise(*args, **kwargs)
+
+
+@pytest.fixture
+def counted(reader: RegionService, monkeypatch: pytest.MonkeyPatch) -> CountingRecogniser:
+    engine = reader.detectors.get("text")._engine  # type: ignore[attr-defined]
+    counter = CountingRecogniser(engine.text_rec)
+    monkeypatch.setattr(engine, "text_rec", counter)
+    return counter
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/c_crop,g_ocr_text/x.jpg",
+        "/c_fill,g_ocr_text_avoid,w_400,h_200/x.jpg",
+        "/e_blur_region,g_ocr_text/x.jpg",
+        "/e_pixelate_region,g_ocr_text/x.jpg",
+    ],
+)
+def test_urls_that_need_only_boxes_never_run_the_recogniser(
+    reader: RegionService, counted: CountingRecogniser, url: str
+) -> None:
+    data = _signed("Fresh bread daily", "g_north,y_40")
+    key = f"boxes-{url}"
+    render(parse_url(url), data, None, detection=reader, source_key=key)
+    regions = reader.for_source(key, lambda: probe_from_bytes(data))
+    assert regions.find("text"), "the stored boxes hold the line"
+    assert all(box.text == "" for box in regions.find("text"))
+    assert counted.calls == 0
+
+
+def test_getinfo_reads_the_words_once_per_source(
+    reader: RegionService, counted: CountingRecogniser
+) -> None:
+    data = _signed("Silver river bridge", "g_center")
+    first = _lines(_info("/fl_getinfo/x.jpg", data, reader, "read-once"))
+    assert [line["text"] for line in first] == ["Silver river bridge"]
+    assert counted.calls == 1
+    again = _lines(_info("/c_crop,g_ocr_text/fl_getinfo/x.jpg", data, reader, "read-once"))
+    assert again == first and counted.calls == 1, "the reading is stored by source"
+
+
+def test_tags_from_boxes_alone_do_not_read(
+    reader: RegionService, counted: CountingRecogniser
+) -> None:
+    data = _signed("Quiet please", "g_center")
+    regions = reader.for_source("tags", lambda: probe_from_bytes(data))
+    assert "text" in [tag.label for tag in source_tags(regions)]
+    assert counted.calls == 0
+    assert [tag.label for tag in source_tags(regions, read=True)] == ["text"]
+    assert counted.calls == 1
