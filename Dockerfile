@@ -46,7 +46,7 @@ ENV PATH=/opt/pixcast/.venv/bin:$PATH \
     PIXCAST_CACHE_DIR=/data/cache \
     PIXCAST_LIBRARY_PATH=/data/library/library.sqlite3 \
     PIXCAST_MODELS_DIR=/opt/pixcast/models \
-    PIXCAST_DETECTORS=faces,landmarks,people,segmentation,saliency \
+    PIXCAST_DETECTORS=faces,landmarks,people,text,segmentation,saliency \
     PIXCAST_ACCESS_LOG=json
 VOLUME ["/data/originals", "/data/cache", "/data/library"]
 USER pixcast

@@ -34,7 +34,7 @@ _FLAGS: dict[str, str] = {
     "cache_control_max_age": "max-age for unversioned URLs, seconds (default 86400)",
     NAMED_TABLE: 'JSON object of named transformations, e.g. \'{"thumb": "c_fill,w_150"}\'',
     "detectors": "detectors to enable, comma-separated (default: all of "
-    "faces,landmarks,people,objects,segmentation,saliency; add text for OCR)",
+    "faces,landmarks,people,objects,text,segmentation,saliency)",
     "models_dir": "directory of model files (default ./models)",
     "face_model": "face model file (default face_detection_full_range_sparse.tflite)",
     "person_model": "person model file (default pose_detection.tflite)",

@@ -26,6 +26,7 @@ from tests.hardening.conftest import REPO
 from tests.load.serving import Server, free_port, wait_until_healthy
 
 FACE_URL = "/c_thumb,g_face,w_100,h_100/astronaut.jpg"
+TEXT_URL = "/c_crop,g_ocr_text,w_100,h_100/astronaut.jpg"
 # pixcast's own lines (server.workers.LOG_FORMAT), uvicorn's, and the access log's.
 OWN_LINE = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ [\w.]+: |INFO: {5}|127\.0\.0\.1 )"
@@ -56,6 +57,7 @@ def test_bare_serve_is_ready_and_logs_one_line_per_event(tmp_path: Path) -> None
     try:
         ready = httpx.get(server.base + "/readyz", timeout=30)
         face = httpx.get(server.base + FACE_URL, timeout=30)
+        text = httpx.get(server.base + TEXT_URL, timeout=30)
     finally:
         assert server.stop() in (0, -15)
     assert ready.status_code == 200, ready.text
@@ -64,6 +66,7 @@ def test_bare_serve_is_ready_and_logs_one_line_per_event(tmp_path: Path) -> None
         "checks": {"models": "ok", "cache": "ok", "originals": "ok"},
     }
     assert face.status_code == 200  # the default face model is there, so faces are on
+    assert text.status_code == 200, text.text  # text is on by default: its models are fetched
     lines = [line for line in server.output().splitlines() if line.strip()]
     assert not [line for line in lines if is_native(line)], "mediapipe's native lines leaked"
     assert all(OWN_LINE.match(line) for line in lines), server.output()
