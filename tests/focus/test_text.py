@@ -17,7 +17,7 @@ import pytest
 from detectors.base import DetectorSettings, Region, load_detectors
 from detectors.probe import probe_from_bytes
 from detectors.service import RegionService
-from detectors.summary import source_tags
+from detectors.summary import detections, tags
 from tests.focus.conftest import IMAGES, MODELS
 from transforms.errors import BadRequest
 from transforms.grammar import parse_url
@@ -196,7 +196,7 @@ def test_tags_from_boxes_alone_do_not_read(
 ) -> None:
     data = _signed("Quiet please", "g_center")
     regions = reader.for_source("tags", lambda: probe_from_bytes(data))
-    assert "text" in [tag.label for tag in source_tags(regions)]
+    assert "text" in [tag.label for tag in tags(detections(regions))]
     assert counted.calls == 0
-    assert [tag.label for tag in source_tags(regions, read=True)] == ["text"]
+    assert [tag.label for tag in tags(detections(regions, read=True))] == ["text"]
     assert counted.calls == 1
