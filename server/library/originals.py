@@ -39,7 +39,8 @@ class Originals(Protocol):
 class BucketOriginals:
     """Assets under one S3 origin (`origins` prefix → `s3://bucket/prefix/`). Each write
     forgets the key in this host's remote originals store, so the next delivery here reads
-    the bucket again; other hosts notice at their next revalidation (remote_ttl)."""
+    the bucket again. Other hosts revalidate an overwritten object at once (the library's
+    newer version says so: server.library.versions), a deleted one after remote_ttl."""
 
     def __init__(self, storage: S3Storage, remote: RemoteOriginals | None) -> None:
         self.storage = storage
