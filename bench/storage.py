@@ -7,8 +7,9 @@ moto S3 server (loopback), each with its own cache directory, as on separate hos
         a result-storage hit against a local hit: wall p50/p99 and the serving process's
         CPU time per request (CPU time does not depend on what else the machine runs);
     python bench/storage.py throughput [--seconds 30] [--clients 16]
-        cold renders per second with one replica against two (on one 2-core machine the
-        replicas share the same cores: see docs/storage.md for what that can show).
+        cold renders per second with one replica against two, driven by wrk (one wrk per
+        replica, the connections split between them); on one 2-core machine the replicas
+        share the same cores: see docs/storage.md for what that can show.
 
 Add `--json out.json` to keep the figures.
 """
@@ -151,29 +152,57 @@ async def latency(work: Path, endpoint: str, variants: int) -> dict[str, Any]:
     return {"variants": variants, "result_storage_hit": shared, "local_hit": local}
 
 
-async def cold_client(
-    client: httpx.AsyncClient, base: str, until: float, counter: Iterator[int]
-) -> int:
-    """Cold renders (a new `v<n>` each) until `until`; how many were answered."""
-    done = 0
-    while time.monotonic() < until:
-        path = f"/c_fill,w_300,h_200/v{next(counter)}/bench.jpg"
-        (await client.get(base + path)).raise_for_status()
-        done += 1
-    return done
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_uncached.lua"
+COUNTER_STRIDE = 10_000_000  # each replica's {V} counter starts this far from the next
 
 
-async def throughput(work: Path, endpoint: str, seconds: float, clients: int) -> dict[str, Any]:
-    figures = {}
-    counter = itertools.count()
+def wrk_processes(
+    bases: Sequence[str], seconds: float, clients: int
+) -> list[subprocess.Popen[str]]:
+    """One wrk (one thread) per replica, its share of `clients` connections, each request
+    a new version (a cold render), bounded by timeout(1)."""
+    share = max(1, clients // len(bases))
+    path = "/c_fill,w_300,h_200/v{V}/bench.jpg"
+    return [
+        subprocess.Popen(
+            wrk_command(base + path, seconds, share, index), stdout=subprocess.PIPE, text=True
+        )
+        for index, base in enumerate(bases)
+    ]
+
+
+def wrk_command(url: str, seconds: float, connections: int, index: int) -> list[str]:
+    bound = ["timeout", "--kill-after=5", str(int(seconds) + 30)]
+    load = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "20s"]
+    return [*bound, *load, "-s", str(WRK_SCRIPT), url, "--", str(2 + index * COUNTER_STRIDE)]
+
+
+def wrk_summary(process: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
+    out, _ = process.communicate(timeout=seconds + 60)
+    lines = [line for line in out.splitlines() if line.startswith("WRKJSON ")]
+    if not lines:
+        raise RuntimeError("wrk gave no summary")
+    summary: dict[str, Any] = json.loads(lines[-1].removeprefix("WRKJSON "))
+    return summary
+
+
+def throughput(work: Path, endpoint: str, seconds: float, clients: int) -> dict[str, Any]:
+    """Cold renders per second, driven by wrk: one replica, then two sharing the bucket;
+    with each replica's CPU milliseconds per request."""
+    figures: dict[str, Any] = {"clients": clients, "seconds": seconds}
     for count in (1, 2):
         with replicas(count, work, endpoint) as bases:
-            until = time.monotonic() + seconds
-            async with httpx.AsyncClient(timeout=60) as client:
-                done = await asyncio.gather(
-                    *(cold_client(client, bases[n % count], until, counter) for n in range(clients))
-                )
-            figures[f"{count}_replicas_rps"] = sum(done) / seconds
+            pids = [server_pid(base) for base in bases]
+            before = [cpu_seconds(pid) for pid in pids]
+            summaries = [wrk_summary(p, seconds) for p in wrk_processes(bases, seconds, clients)]
+            cpu = sum(cpu_seconds(pid) for pid in pids) - sum(before)
+        answered = sum(s["requests"] for s in summaries)
+        failed = sum(s["err_status"] + s["err_timeout"] + s["err_read"] for s in summaries)
+        figures[f"{count}_replicas"] = {
+            "rps": answered / seconds,
+            "errors": failed,
+            "server_cpu_ms_per_request": cpu * 1000 / max(answered, 1),
+        }
     return figures
 
 
@@ -195,7 +224,7 @@ def main() -> None:
         elif args.mode == "latency":
             result = asyncio.run(latency(work, endpoint, args.variants))
         else:
-            result = asyncio.run(throughput(work, endpoint, args.seconds, args.clients))
+            result = throughput(work, endpoint, args.seconds, args.clients)
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
