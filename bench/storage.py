@@ -153,28 +153,33 @@ async def latency(work: Path, endpoint: str, variants: int) -> dict[str, Any]:
 
 
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_uncached.lua"
-COUNTER_STRIDE = 10_000_000  # each replica's {V} counter starts this far from the next
+COUNTER_STRIDE = 10_000_000  # each wrk's {V} counter starts this far from the next one's
 
 
 def wrk_processes(
-    bases: Sequence[str], seconds: float, clients: int
+    bases: Sequence[str], seconds: float, clients: int, blocks: Iterator[int]
 ) -> list[subprocess.Popen[str]]:
     """One wrk (one thread) per replica, its share of `clients` connections, each request
-    a new version (a cold render), bounded by timeout(1)."""
+    a new version (a cold render), bounded by timeout(1). Every wrk counts versions from
+    its own block, so no request repeats one an earlier run stored in the bucket (that
+    would be a result-storage hit, not a render)."""
     share = max(1, clients // len(bases))
     path = "/c_fill,w_300,h_200/v{V}/bench.jpg"
     return [
         subprocess.Popen(
-            wrk_command(base + path, seconds, share, index), stdout=subprocess.PIPE, text=True
+            wrk_command(base + path, seconds, share, next(blocks)),
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        for index, base in enumerate(bases)
+        for base in bases
     ]
 
 
-def wrk_command(url: str, seconds: float, connections: int, index: int) -> list[str]:
+def wrk_command(url: str, seconds: float, connections: int, block: int) -> list[str]:
     bound = ["timeout", "--kill-after=5", str(int(seconds) + 30)]
     load = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "20s"]
-    return [*bound, *load, "-s", str(WRK_SCRIPT), url, "--", str(2 + index * COUNTER_STRIDE)]
+    first = str(2 + block * COUNTER_STRIDE)
+    return [*bound, *load, "-s", str(WRK_SCRIPT), url, "--", first]
 
 
 def wrk_summary(process: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
@@ -190,11 +195,13 @@ def throughput(work: Path, endpoint: str, seconds: float, clients: int) -> dict[
     """Cold renders per second, driven by wrk: one replica, then two sharing the bucket;
     with each replica's CPU milliseconds per request."""
     figures: dict[str, Any] = {"clients": clients, "seconds": seconds}
+    blocks = itertools.count()
     for count in (1, 2):
         with replicas(count, work, endpoint) as bases:
             pids = [server_pid(base) for base in bases]
             before = [cpu_seconds(pid) for pid in pids]
-            summaries = [wrk_summary(p, seconds) for p in wrk_processes(bases, seconds, clients)]
+            loads = wrk_processes(bases, seconds, clients, blocks)
+            summaries = [wrk_summary(process, seconds) for process in loads]
             cpu = sum(cpu_seconds(pid) for pid in pids) - sum(before)
         answered = sum(s["requests"] for s in summaries)
         failed = sum(s["err_status"] + s["err_timeout"] + s["err_read"] for s in summaries)
