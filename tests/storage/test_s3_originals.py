@@ -1,12 +1,17 @@
 """S3 originals from a private bucket on a real S3 API server (moto, loopback): signed
 reads, the errors a bucket can answer with, revalidation of a replaced key, the byte cap
-and magic-byte checks, and a bucket that stops answering."""
+and magic-byte checks, a bucket that stops answering, and one fetch of an original for
+processes sharing a cache."""
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import diskcache
 import httpx
 import pytest
@@ -142,3 +147,44 @@ def test_readiness_asks_the_bucket(
     assert ready["checks"]["result storage"] == "ok"
     assert refused.status_code == 503
     assert refused.json()["checks"]["result storage"].startswith("unreachable: Bucket")
+
+
+class CountedGets:
+    """Counts the S3 GetObject requests every botocore client made in this process sends
+    to the server, and holds each 0.3 s so that concurrent requests overlap."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.gets = 0
+        self._lock = threading.Lock()
+        create = botocore.session.Session.create_client
+
+        def counted(session: Any, *args: Any, **kwargs: Any) -> Any:
+            client = create(session, *args, **kwargs)
+            client.meta.events.register("before-send.s3.GetObject", self._sent)
+            return client
+
+        monkeypatch.setattr(botocore.session.Session, "create_client", counted)
+
+    def _sent(self, **_: Any) -> None:
+        with self._lock:
+            self.gets += 1
+        time.sleep(0.3)  # None: botocore still sends the request to the server
+
+
+def test_processes_sharing_a_cache_fetch_an_s3_original_once(
+    tmp_path: Path, aws_env: MotoS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws_env.client().put_object(Bucket=bucket, Key="assets/cat.jpg", Body=jpeg(400, 300))
+    counted = CountedGets(monkeypatch)
+    with (
+        s3_app(tmp_path, bucket) as first,
+        s3_app(tmp_path, bucket) as second,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        answers = [
+            pool.submit(client.get, f"/w_{width}/media/cat.jpg")
+            for client, width in ((first, 40), (second, 60), (first, 80), (second, 100))
+        ]
+        statuses = [answer.result(60).status_code for answer in answers]
+    assert statuses == [200] * 4
+    assert counted.gets == 1

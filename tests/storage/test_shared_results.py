@@ -1,7 +1,8 @@
 """Shared result storage on a real S3 API server: two servers (separate cache directories,
 as on two hosts) share one bucket. A cold burst spread over both renders at most twice
 (the render lease in the bucket), a server that starts empty serves from the bucket, and
-a bucket that stops answering leaves local hits alone."""
+a bucket that stops answering leaves local hits alone. The bucket's key holds what the
+local one does: the f_auto format and the client-hint width."""
 
 from __future__ import annotations
 
@@ -100,3 +101,32 @@ def test_a_shared_directory_works_as_result_storage(tmp_path: Path) -> None:
     assert served.content == made.content
     assert len(list((shared / "results").rglob("*"))) == 2  # a fan-out folder, one result
     assert list((shared / "locks").iterdir()) == []
+
+
+def test_the_shared_key_keeps_accept_buckets_and_client_hints_apart(
+    tmp_path: Path, aws_env: MotoS3, bucket: str
+) -> None:
+    """What f_auto negotiated and which width a client hint gave are part of the key in
+    the bucket as in the local cache: an empty replica serves each from the bucket as it
+    was rendered, and renders what no replica has asked for yet."""
+    s3 = aws_env.client()
+    s3.put_object(Bucket=bucket, Key="originals/cat.jpg", Body=jpeg(640, 480))
+    asks = [
+        ("/f_auto,w_160/media/cat.jpg", {"accept": "image/webp,*/*"}),
+        ("/f_auto,w_160/media/cat.jpg", {"accept": "image/jpeg"}),
+        ("/c_scale,w_auto/media/cat.jpg", {"sec-ch-width": "200"}),
+        ("/c_scale,w_auto/media/cat.jpg", {"sec-ch-width": "400"}),
+    ]
+    with replica(tmp_path / "a", bucket) as first:
+        made = [first.get(path, headers=headers) for path, headers in asks]
+    with replica(tmp_path / "b", bucket) as fresh:
+        served = [fresh.get(path, headers=headers) for path, headers in asks]
+        assert renders(fresh) == 0
+        avif = fresh.get(asks[0][0], headers={"accept": "image/avif,image/webp"})
+        assert renders(fresh) == 1
+    assert [r.headers["content-type"] for r in made[:2]] == ["image/webp", "image/jpeg"]
+    assert [image_size(r.content)[0] for r in made[2:]] == [200, 400]
+    assert [r.headers["x-cache"] for r in served] == ["HIT"] * 4
+    assert [r.content for r in served] == [r.content for r in made]
+    assert [r.headers["content-type"] for r in served] == [r.headers["content-type"] for r in made]
+    assert (avif.headers["x-cache"], avif.headers["content-type"]) == ("MISS", "image/avif")
