@@ -9,6 +9,7 @@ multiprocess collector); gauges then add up the live processes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -146,6 +147,9 @@ class Metrics:
         """The text format: this app's registry, or every process's under --workers N."""
         if not multiprocess_mode():
             return generate_latest(self.registry)
+        # A replacement worker forgets the dead one as it starts, but it may still be
+        # importing while the others answer: every read forgets the dead first.
+        forget_dead_processes()
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
         return generate_latest(merged)
@@ -164,14 +168,16 @@ class Metrics:
 def forget_dead_processes() -> list[int]:
     """Drop the live gauges of worker processes that died without closing (SIGKILL, OOM
     kill): otherwise their in-flight requests and renders would count for ever. A worker
-    calls it as it starts, which is when the parent has just replaced a dead one."""
+    calls it as it starts, which is when the parent has just replaced a dead one, and
+    before every /metrics read. Two workers may drop the same files at once."""
     directory = os.environ.get(MULTIPROC_ENV)
     if not directory or not os.path.isdir(directory):
         return []
     pids = {int(match.group(1)) for match in map(_PID_FILE.match, os.listdir(directory)) if match}
     dead = sorted(pid for pid in pids if not _alive(pid))
     for pid in dead:
-        multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+        with contextlib.suppress(FileNotFoundError):  # another worker dropped it first
+            multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
     return dead
 
 

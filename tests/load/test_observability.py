@@ -5,14 +5,19 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.cache import ResultCache
+from server.metrics import MULTIPROC_ENV
 from server.settings import Settings
 from server.timing import Timings
 from tests.load.conftest import metric
@@ -173,3 +178,30 @@ def test_phases_are_disjoint() -> None:
         "render": 3.0,
         "encode": 4.0,
     }
+
+
+# A worker that dies mid-render (SIGKILL, OOM): its renders count in no one's /metrics,
+# even before its replacement has started. Each step is its own process, as under
+# --workers N (prometheus_client chooses multiprocess values at import).
+DIES_RENDERING = (
+    "from server.metrics import Metrics; Metrics().started(); print(os.getpid(), flush=True); "
+    "os._exit(9)"
+)
+READS_METRICS = (
+    "from server.metrics import Metrics; sys.stdout.buffer.write(Metrics().exposition())"
+)
+
+
+def run_worker(code: str, directory: Path) -> str:
+    env = os.environ | {MULTIPROC_ENV: str(directory)}
+    command = [sys.executable, "-c", f"import os, sys; {code}"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60).stdout
+
+
+def test_a_dead_workers_renders_leave_metrics_at_the_next_read(tmp_path: Path) -> None:
+    dead = tmp_path / f"gauge_livesum_{run_worker(DIES_RENDERING, tmp_path).strip()}.db"
+    assert dead.exists()
+    text = run_worker(READS_METRICS, tmp_path)
+    assert metric(text, "pixcast_renders_total") == 1  # counters stay: the work was done
+    assert metric(text, "pixcast_renders_running") == 0
+    assert not dead.exists()
