@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import pyvips
 from starlette.testclient import TestClient
@@ -28,10 +29,13 @@ HUGE_SVG = (
 
 
 def frames(count: int) -> pyvips.Image:
-    """`count` frames of 2x2 pixels, stacked as libvips keeps animations and pages; noise,
-    so no two frames are alike (a GIF writer merges equal ones)."""
-    strip = pyvips.Image.gaussnoise(2, 2 * count, mean=128, sigma=60).cast("uchar")
-    strip = strip.bandjoin([strip, strip])
+    """`count` frames of 2x2 pixels, stacked as libvips keeps animations and pages. Frame i
+    spells i in binary, one bit per sample (0 or 255), so no two frames are alike even
+    after a GIF writer's palette (it merges equal frames; random noise sometimes made two)."""
+    assert count < 2**12  # 2x2 pixels x 3 bands
+    bits = (np.arange(count)[:, None] >> np.arange(12)) & 1
+    samples = (bits * 255).astype(np.uint8).reshape(2 * count, 2, 3)
+    strip = pyvips.Image.new_from_memory(samples.tobytes(), 2, 2 * count, 3, "uchar")
     strip = strip.copy(interpretation="srgb")
     strip.set_type(pyvips.GValue.gint_type, "page-height", 2)
     return strip
