@@ -193,9 +193,11 @@ class _Flight(Generic[T]):
 class SingleFlight(Generic[T]):
     """Runs one call per key at a time; callers arriving meanwhile await its outcome.
 
-    With `locks`, the one caller per process also takes the key's cross-process lock, and
-    when it had to wait for another process it first asks `lookup` (the result that
-    process stored) before calling.
+    With `locks`, the one caller per process also takes the key's cross-process lock and,
+    holding it, first asks `lookup` for what another process stored, then calls only if
+    there is nothing. `lookup` is told whether the lock was waited for. It is asked even
+    when the lock was free: another process may have stored and released between this
+    caller's own first look and its lock.
     """
 
     def __init__(self, locks: Locks | None = None) -> None:
@@ -206,7 +208,7 @@ class SingleFlight(Generic[T]):
         self,
         key: str,
         call: Callable[[], Awaitable[T]],
-        lookup: Callable[[], Awaitable[T | None]] | None = None,
+        lookup: Callable[[bool], Awaitable[T | None]] | None = None,
     ) -> tuple[T, bool]:
         """The call's result and whether it was shared from another caller's flight
         (in this process, or through `lookup` from another one)."""
@@ -221,7 +223,7 @@ class SingleFlight(Generic[T]):
         self,
         key: str,
         call: Callable[[], Awaitable[T]],
-        lookup: Callable[[], Awaitable[T | None]] | None,
+        lookup: Callable[[bool], Awaitable[T | None]] | None,
     ) -> tuple[T, bool]:
         flight: _Flight[T] = _Flight()
         self._flights[key] = flight
@@ -240,13 +242,13 @@ class SingleFlight(Generic[T]):
         self,
         key: str,
         call: Callable[[], Awaitable[T]],
-        lookup: Callable[[], Awaitable[T | None]] | None,
+        lookup: Callable[[bool], Awaitable[T | None]] | None,
     ) -> tuple[T, bool]:
         if self._locks is None:
             return await call(), False
         async with self._locks.hold(key) as waited:
-            if waited and lookup is not None:
-                found = await lookup()
+            if lookup is not None:
+                found = await lookup(waited)
                 if found is not None:
                     return found, True
             return await call(), False

@@ -116,9 +116,14 @@ async def variant(
     async def render() -> tuple[Rendered, SourceIdentity]:
         return await render_and_store(services, t, source, original, accept, timings, layers, facts)
 
-    async def stored() -> tuple[Rendered, SourceIdentity] | None:
-        # Another process or replica rendered it while this one waited for the key's lock.
-        found = await results.lookup(services.cache, services.shared, key)
+    async def stored(waited: bool) -> tuple[Rendered, SourceIdentity] | None:
+        # Another process or replica rendered it while this one waited for the key's lock;
+        # or, with the lock found free, another process on this host stored it and let go
+        # after this one's first look (the local cache tells; no second bucket request).
+        if waited:
+            found = await results.lookup(services.cache, services.shared, key)
+        else:
+            found = await run_io(services.cache.get, key)
         return None if found is None else (found, source)
 
     (rendered, identity), shared = await services.flights.run(key, render, stored)

@@ -96,12 +96,12 @@ class RemoteOriginals:
         identity, _shared = await self._flights.run(
             url,
             lambda: self._refresh(remote, record),
-            lambda: self._fresh(url, confirmed_after),
+            lambda _waited: self._fresh(url, confirmed_after),
         )
         return identity
 
     async def _fresh(self, url: str, confirmed_after: float | None) -> SourceIdentity | None:
-        """What another process stored while this one waited for the URL's lock."""
+        """What another process stored before this one took the URL's lock."""
         return self._current(url, await run_io(self._record, url), confirmed_after)
 
     def _current(

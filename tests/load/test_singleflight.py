@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -23,7 +24,9 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.keylocks import KeyLocks
 from server.settings import Settings
+from server.storage import results
 from tests.load.conftest import WAIT, Gate, jpeg, metric
+from transforms.model import Rendered
 
 URL = "/c_fill,w_120,h_90/camera.jpg"
 
@@ -74,6 +77,35 @@ def test_processes_sharing_a_cache_render_once(
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].content == answers[1].content
     assert answers[1].headers["x-cache"] == "MISS"
+    assert metric(second_metrics, "pixcast_renders_total") == 0
+    assert metric(second_metrics, "pixcast_coalesced_total") == 1
+
+
+def test_a_lock_found_free_still_finds_what_its_last_holder_stored(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race between a process's first look in the cache and its lock: the other
+    process stored the render and let the lock go in between. The lock is free then, and
+    the result is in the cache; the second process serves it instead of rendering again."""
+    settings = make_settings()
+    with (
+        TestClient(create_app(settings)) as first,
+        TestClient(create_app(settings)) as second,
+    ):
+        assert first.get(URL).headers["x-cache"] == "MISS"  # rendered, stored, unlocked
+        looks: list[str] = []
+        real = results.lookup
+
+        async def looked_too_early(*args: Any) -> Rendered | None:
+            looks.append(args[2])
+            # The second's first look, made before the first had stored: a miss.
+            return None if len(looks) == 1 else await real(*args)
+
+        monkeypatch.setattr(results, "lookup", looked_too_early)
+        answer = second.get(URL)
+        second_metrics = second.get("/metrics").text
+    assert len(looks) == 1  # the look under the free lock is the local cache's alone
+    assert answer.status_code == 200 and answer.headers["x-cache"] == "MISS"
     assert metric(second_metrics, "pixcast_renders_total") == 0
     assert metric(second_metrics, "pixcast_coalesced_total") == 1
 
