@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PEERS_HOME = Path(os.environ.get("PEERS_HOME", "~/.cache/pixcast-peers")).expanduser()
+from peer_servers import ROOT, peers_home
+
 FLOORS = ("decode", "chain", "render")
 WIDTH = 300
 
@@ -84,7 +83,7 @@ def rate(name: str, source: Path, seconds: float, processes: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("jpeg", nargs="?", type=Path, default=PEERS_HOME / "images/large.jpg")
+    parser.add_argument("jpeg", nargs="?", type=Path, default=peers_home() / "images/large.jpg")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args()

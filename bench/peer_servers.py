@@ -7,6 +7,7 @@ node_modules under PEERS_HOME (default ~/.cache/pixcast-peers).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,6 +27,8 @@ IPX_PACKAGE = "ipx@3"
 THUMBOR_INSTANCES = 2  # thumbor is one process per core in production, behind nginx
 STARTUP_SECONDS = 60
 HZ = os.sysconf("SC_CLK_TCK")
+# Every request a new one, and one JSON summary line (bench/peers.py and bench/storage.py).
+WRK_SCRIPT = ROOT / "bench" / "wrk_uncached.lua"
 
 
 def peers_home() -> Path:
@@ -120,6 +123,15 @@ def process_cpu(pid: int) -> float:
     """utime + stime of every thread of `pid`, in seconds (0 once it is gone)."""
     stat = _stat_fields(pid)
     return (int(stat[11]) + int(stat[12])) / HZ if stat else 0.0
+
+
+def wrk_summary(stdout: str) -> dict[str, float] | None:
+    """The summary WRK_SCRIPT prints at the end of a wrk run; None if wrk gave none."""
+    lines = [line for line in stdout.splitlines() if line.startswith("WRKJSON ")]
+    if not lines:
+        return None
+    summary: dict[str, float] = json.loads(lines[-1].removeprefix("WRKJSON "))
+    return summary
 
 
 def machine_busy_seconds() -> float:

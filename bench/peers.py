@@ -36,7 +36,6 @@ import pyvips
 from peer_servers import Server, log
 
 HERE = Path(__file__).resolve().parent
-WRK_SCRIPT = HERE / "wrk_uncached.lua"
 SERVERS = ("thumbor", "ipx", "pixcast")
 PEERS = ("thumbor", "ipx")
 # Issue 11's table, imgproxy 3.31 (Go): not measured by this harness.
@@ -159,13 +158,12 @@ class Runner:
         """wrk -t1 -cN for `seconds`, bounded by timeout(1); its JSON summary line."""
         command = ["timeout", "--kill-after=5", str(int(seconds) + 30),
                    "wrk", "-t1", f"-c{self.args.connections}", f"-d{int(seconds)}s",
-                   "--timeout", "10s", "-s", str(WRK_SCRIPT), url,
+                   "--timeout", "10s", "-s", str(peer_servers.WRK_SCRIPT), url,
                    "--", str(self.counter), str(self.args.copies)]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("WRKJSON ")]
-        if not lines:
+        summary = peer_servers.wrk_summary(done.stdout)
+        if summary is None:
             return None
-        summary: dict[str, float] = json.loads(lines[-1].removeprefix("WRKJSON "))
         self.counter += int(summary["requests"]) + 100
         return summary
 

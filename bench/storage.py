@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from peer_servers import WRK_SCRIPT, wrk_summary
+from peer_servers import process_cpu as cpu_seconds
 from run import _free_port, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,11 +111,6 @@ async def burst(bases: Sequence[str], rounds: int, size: int) -> dict[str, Any]:
     return {"replicas": len(bases), "burst": size, "renders_per_burst": counts}
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def server_pid(base: str) -> int:
     port = base.rsplit(":", 1)[1]
     out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True)
@@ -152,7 +149,6 @@ async def latency(work: Path, endpoint: str, variants: int) -> dict[str, Any]:
     return {"variants": variants, "result_storage_hit": shared, "local_hit": local}
 
 
-WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_uncached.lua"
 COUNTER_STRIDE = 10_000_000  # each wrk's {V} counter starts this far from the next one's
 
 
@@ -182,12 +178,11 @@ def wrk_command(url: str, seconds: float, connections: int, block: int) -> list[
     return [*bound, *load, "-s", str(WRK_SCRIPT), url, "--", first]
 
 
-def wrk_summary(process: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
+def wrk_result(process: subprocess.Popen[str], seconds: float) -> dict[str, float]:
     out, _ = process.communicate(timeout=seconds + 60)
-    lines = [line for line in out.splitlines() if line.startswith("WRKJSON ")]
-    if not lines:
+    summary = wrk_summary(out)
+    if summary is None:
         raise RuntimeError("wrk gave no summary")
-    summary: dict[str, Any] = json.loads(lines[-1].removeprefix("WRKJSON "))
     return summary
 
 
@@ -201,7 +196,7 @@ def throughput(work: Path, endpoint: str, seconds: float, clients: int) -> dict[
             pids = [server_pid(base) for base in bases]
             before = [cpu_seconds(pid) for pid in pids]
             loads = wrk_processes(bases, seconds, clients, blocks)
-            summaries = [wrk_summary(process, seconds) for process in loads]
+            summaries = [wrk_result(process, seconds) for process in loads]
             cpu = sum(cpu_seconds(pid) for pid in pids) - sum(before)
         answered = sum(s["requests"] for s in summaries)
         failed = sum(s["err_status"] + s["err_timeout"] + s["err_read"] for s in summaries)
