@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from urllib.parse import quote_from_bytes
 
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from server.state import AppState, Services
 from server.storage import results
 from server.timing import Timings
 from transforms import formats
+from transforms.context import LayerSources
 from transforms.errors import UnsupportedMediaType
 from transforms.grammar import parse_url
 from transforms.hints import apply_hints
@@ -150,29 +152,61 @@ async def render_and_store(
     layers: LocatedLayers = NO_LAYERS,
     facts: SourceFacts | None = None,
 ) -> tuple[Rendered, SourceIdentity]:
-    started = time.time()  # a purge from now on keeps this render's result out
+    miss = Miss(services, t, accept, layers, facts, timings, started=time.time())
     # The turn comes first: requests waiting for one hold no original's bytes.
     async with services.pool.slot() as turn:
-        if original is None:
+        if original is None and source.remote:
             with timings.measure("origin"):
                 original = await services.origins.read(source)
         with timings.measure("origin"):
-            sources, layers = await read_layers(services, layers)
-        with timings.measure("render"):
-            rendered = await turn.run(
-                services.render, t, original.data, accept, services.limits,
-                services.detection, source_key(original.identity), sources,
-                facts or NO_FACTS,
-            )  # fmt: skip
-    # Key by the versions actually read: if a file changed since locate(), the entry
-    # belongs to the new version, never to the old one.
-    key = result_key(t, original.identity, accept, layers.key, facts)
-    if rendered.cacheable:  # a crop degraded by a failed detector is not kept
+            sources, miss.layers = await read_layers(services, layers)
+        rendered, read, share = await turn.run(miss.blocking, source, original, sources)
+    if share:
         with timings.measure("cache"):
-            await results.store(
-                services.cache, services.shared, key, rendered, t.public_id, started
-            )
-    return rendered, original.identity
+            await results.share(services.shared, miss.key(read), rendered)
+    return rendered, read.identity
+
+
+@dataclass
+class Miss:
+    """One variant's render and the keeping of its result. What blocks (a local
+    original's read, the render, the local cache's write) runs in the render thread, in
+    one hand-off: a thread hop costs more CPU than a local read or write of this size."""
+
+    services: Services
+    t: Transformation
+    accept: str | None
+    layers: LocatedLayers
+    facts: SourceFacts | None
+    timings: Timings
+    started: float  # time.time(): a purge from then on keeps this render's result out
+
+    def blocking(
+        self, source: SourceIdentity, original: Original | None, sources: LayerSources
+    ) -> tuple[Rendered, Original, bool]:
+        """Read the original (unless given), render, keep the result in the local cache;
+        whether the shared storage should have it too."""
+        services = self.services
+        if original is None:
+            with self.timings.measure("origin"):
+                original = services.origins.local.read(source)
+        with self.timings.measure("render"):
+            rendered = services.render(
+                self.t, original.data, self.accept, services.limits, services.detection,
+                source_key(original.identity), sources, self.facts or NO_FACTS,
+            )  # fmt: skip
+        if not rendered.cacheable:  # a crop degraded by a failed detector is not kept
+            return rendered, original, False
+        shared = services.shared is not None
+        with self.timings.measure("cache"):
+            share = results.keep(services.cache, self.key(original), rendered,
+                                 self.t.public_id, self.started, shared)  # fmt: skip
+        return rendered, original, share
+
+    def key(self, original: Original) -> str:
+        """Keyed by the versions actually read: if a file changed since locate(), the
+        entry belongs to the new version, never to the old one."""
+        return result_key(self.t, original.identity, self.accept, self.layers.key, self.facts)
 
 
 def original_response(

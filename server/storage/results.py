@@ -31,26 +31,32 @@ async def lookup(cache: ResultCache, shared: SharedStore | None, key: str) -> Re
     return rendered
 
 
-async def store(
+def keep(
     cache: ResultCache,
-    shared: SharedStore | None,
     key: str,
     r: Rendered,
-    public_id: str = "",
-    started: float | None = None,
-) -> None:
-    """Keep a render locally and, whole, in the shared storage; neither when `public_id`
-    was purged after the render began at `started` (time.time())."""
-    stored = await run_io(cache.put, key, r, public_id, started)
-    if shared is None or (
-        not stored and started is not None and await _purged(cache, public_id, started)
-    ):
-        return
-    await shared.put(result_path(key), encode(r))
+    public_id: str,
+    started: float | None,
+    shared: bool,
+) -> bool:
+    """Keep a render in the local cache unless `public_id` was purged since `started`
+    (time.time() when the render began). Blocking: the render thread calls it after its
+    render. Whether the shared storage should have the render too: there is one
+    (`shared`), and no purge came since `started`."""
+    stored = cache.put(key, r, public_id, started)
+    if not shared:
+        return False
+    return stored or started is None or not _purged(cache, public_id, started)
 
 
-async def _purged(cache: ResultCache, public_id: str, started: float) -> bool:
+async def share(shared: SharedStore | None, key: str, r: Rendered) -> None:
+    """The render, whole, in the shared storage (one PUT, after `keep`)."""
+    if shared is not None:
+        await shared.put(result_path(key), encode(r))
+
+
+def _purged(cache: ResultCache, public_id: str, started: float) -> bool:
     try:
-        return await run_io(cache.purged_since, public_id, started)
+        return cache.purged_since(public_id, started)
     except Exception:  # an unreadable local cache says nothing about purges
         return False

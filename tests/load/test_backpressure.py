@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.concurrency import Overloaded, RenderPool
-from server.origins import Original, Origins, SourceIdentity
+from server.origins import LocalOrigin, Original, SourceIdentity
 from server.settings import Settings
 from tests.load.conftest import WAIT, Gate, metric
 
@@ -141,13 +141,13 @@ def test_waiting_requests_hold_no_original(
     """A queue of requests for large originals must not be a queue of their bytes: the
     original is read only once the request's turn has come."""
     reads: list[str] = []
-    real = Origins.read
+    real = LocalOrigin.read
 
-    async def recording(self: Origins, source: SourceIdentity) -> Original:
+    def recording(self: LocalOrigin, source: SourceIdentity) -> Original:
         reads.append(source.path.rsplit("/", 1)[-1])
-        return await real(self, source)
+        return real(self, source)
 
-    monkeypatch.setattr(Origins, "read", recording)
+    monkeypatch.setattr(LocalOrigin, "read", recording)
     settings = make_settings(render_threads=1, queue_limit=4)
     with TestClient(create_app(settings)) as client, ThreadPoolExecutor(2) as pool:
         first = pool.submit(client.get, "/w_100/camera.jpg")
