@@ -12,7 +12,9 @@ set beside the server's req/s and CPU per request for the same op and image in
 - render: `transforms.pipeline.render` of `w_300`, pixcast's whole render without a server;
 - request: pixcast's whole request path (routing, origin, cache, single-flight, render,
   response) called as an ASGI app in-process, one request at a time per process and each
-  a new version: the server without HTTP and without concurrent requests.
+  a new version: the server without HTTP and without concurrent requests. One at a time,
+  every hand-off to a thread wakes one that slept, the dearest case: a loaded server
+  pays less per hand-off, so this shows the request path's hand-offs at their largest.
 
 JPEG defaults to the corpus bench-peers builds (`$PEERS_HOME/images/large.jpg`).
 """

@@ -135,9 +135,10 @@ def wrk_summary(stdout: str) -> dict[str, float] | None:
 
 
 def machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent busy since boot (all cores)."""
+    """CPU seconds the whole machine spent busy since boot (all cores), with the time the
+    host took from this virtual machine's CPUs for others (steal): both slow a run."""
     with open("/proc/stat") as handle:
-        values = [int(v) for v in handle.readline().split()[1:8]]
+        values = [int(v) for v in handle.readline().split()[1:9]]
     return (sum(values) - values[3] - values[4]) / HZ
 
 

@@ -5,8 +5,8 @@ builds the image corpus there, starts thumbor (2 processes behind nginx), ipx an
 on loopback, and drives each operation on each server in turn with wrk (one thread, 4
 connections, bounded by `timeout`). Every pixcast request is uncached work (a new version
 each time); the peers keep no result cache. Around each timed run it reads the servers'
-CPU time from /proc, and what other processes used (interference). Every server is
-stopped by its PID at the end. Usage:
+CPU time from /proc, and what other processes used or the host took (interference). Every
+server is stopped by its PID at the end. Usage:
 
     python bench/peers.py [-d 10] [-c 4] [-w 2] [--rounds 2] [--ops a,b,c,d,dcold]
 
@@ -113,7 +113,7 @@ class Runner:
             if best is not None and best.other_cpu_s <= 0.1 * self.args.duration * os.cpu_count():
                 break
             if attempt < self.args.retries:
-                log(f"  {server.name} {op.key}: other processes were busy, running it again")
+                log(f"  {server.name} {op.key}: disturbed by other work, running it again")
         return best
 
     def check(self, server: Server, op: Operation, path: str) -> bool:
@@ -259,8 +259,8 @@ def report(results: list[Measured], args: argparse.Namespace) -> str:
         "",
         per_server(results, cpu_per_request),
         "",
-        "CPU seconds other processes used during each run (interference; the figures are",
-        "only meaningful when these are near 0):",
+        "CPU seconds other processes used, or the host took (steal), during each run",
+        "(interference; the figures are only meaningful when these are near 0):",
         "",
         per_server(results, lambda r: r.other_cpu_s),
     ])  # fmt: skip
